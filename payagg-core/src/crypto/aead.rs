@@ -1,0 +1,251 @@
+//! AES-256-GCM, as WeChat Pay APIv3 uses it for callback resources, downloaded platform
+//! certificates and bill download envelopes.
+//!
+//! WeChat's nonces are 12 ASCII characters and its ciphertexts carry the 16-byte tag at the end
+//! (`ciphertext || tag`, then base64). Base64 decoding is the caller's job; these functions work
+//! on raw bytes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use super::DecryptError;
+use crate::error::ConfigError;
+
+/// Length of an AES-GCM nonce in bytes (96 bits, the only length WeChat uses).
+pub const GCM_NONCE_LEN: usize = 12;
+/// Length of the AES-GCM authentication tag appended to every ciphertext.
+pub const GCM_TAG_LEN: usize = 16;
+
+/// Decrypts and authenticates `ciphertext_with_tag` (ciphertext followed by the 16-byte tag).
+///
+/// Prefer [`SecretKey32::decrypt`] when the same key is used more than once: it keeps the key
+/// schedule.
+///
+/// ```
+/// use payagg_core::crypto::{aes_256_gcm_decrypt, aes_256_gcm_encrypt};
+/// let key = [7u8; 32];
+/// let ct = aes_256_gcm_encrypt(&key, b"0123456789ab", b"certificate", b"hello");
+/// assert_eq!(aes_256_gcm_decrypt(&key, b"0123456789ab", b"certificate", &ct).unwrap(), b"hello");
+/// assert!(aes_256_gcm_decrypt(&key, b"0123456789ab", b"transaction", &ct).is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`DecryptError`] if the nonce is not 12 bytes, or if the key, nonce, associated data or
+/// ciphertext do not match (the tag check failed). No partial plaintext is ever returned.
+pub fn aes_256_gcm_decrypt(
+    key: &[u8; 32],
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext_with_tag: &[u8],
+) -> Result<Vec<u8>, DecryptError> {
+    decrypt_with(&Aes256Gcm::new(key.into()), nonce, aad, ciphertext_with_tag)
+}
+
+/// Encrypts `plaintext` and appends the 16-byte tag (the simulator's side of WeChat's callback
+/// encryption). Never reuse a nonce with the same key.
+///
+/// # Panics
+///
+/// Only if `plaintext` is longer than AES-GCM's limit of 2³⁶ − 32 bytes (64 GiB).
+#[must_use]
+pub fn aes_256_gcm_encrypt(
+    key: &[u8; 32],
+    nonce: &[u8; GCM_NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    encrypt_with(&Aes256Gcm::new(key.into()), nonce, aad, plaintext)
+}
+
+fn decrypt_with(
+    cipher: &Aes256Gcm,
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext_with_tag: &[u8],
+) -> Result<Vec<u8>, DecryptError> {
+    if nonce.len() != GCM_NONCE_LEN {
+        return Err(DecryptError::nonce_length());
+    }
+    if ciphertext_with_tag.len() < GCM_TAG_LEN {
+        return Err(DecryptError::failed());
+    }
+    cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext_with_tag,
+                aad,
+            },
+        )
+        .map_err(|aes_gcm::Error| DecryptError::failed())
+}
+
+fn encrypt_with(
+    cipher: &Aes256Gcm,
+    nonce: &[u8; GCM_NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    match cipher.encrypt(
+        Nonce::from_slice(nonce),
+        Payload {
+            msg: plaintext,
+            aad,
+        },
+    ) {
+        Ok(ct) => ct,
+        // aes-gcm fails only above the GCM length limit (about 64 GiB of plaintext).
+        Err(aes_gcm::Error) => panic!("AES-GCM plaintext exceeds 2^36 - 32 bytes"),
+    }
+}
+
+/// A 32-byte symmetric secret, such as the WeChat Pay APIv3 key (also the shape of the APIv2
+/// key). The AES-256-GCM key schedule is computed once at construction.
+///
+/// The raw bytes sit in a [`Zeroizing`] buffer and are wiped on drop. `Debug` prints
+/// `SecretKey32([REDACTED])`. The AES key schedule is wiped only when the `aes` crate's
+/// `zeroize` feature is enabled in the dependency tree.
+///
+/// ```
+/// use payagg_core::crypto::SecretKey32;
+/// let key: SecretKey32 = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb".parse().unwrap();
+/// assert_eq!(format!("{key:?}"), "SecretKey32([REDACTED])");
+/// assert!("too short".parse::<SecretKey32>().is_err());
+/// ```
+#[derive(Clone)]
+pub struct SecretKey32 {
+    bytes: Zeroizing<[u8; 32]>,
+    cipher: Aes256Gcm,
+}
+
+impl SecretKey32 {
+    /// Wraps exactly 32 bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] if `bytes` is not 32 bytes long (the message gives the length, never
+    /// the bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ConfigError> {
+        let array: [u8; 32] = bytes.try_into().map_err(|_| {
+            ConfigError::new(
+                "32-byte secret key",
+                format!("must be exactly 32 bytes, got {}", bytes.len()),
+            )
+        })?;
+        Ok(Self::from_array(array))
+    }
+
+    /// Wraps a key held as a [`SecretString`] (its UTF-8 bytes must be 32 bytes long, as WeChat's
+    /// 32-character APIv3 key is).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] if the string is not 32 bytes long.
+    pub fn from_secret(secret: &SecretString) -> Result<Self, ConfigError> {
+        Self::from_bytes(secret.expose_secret().as_bytes())
+    }
+
+    fn from_array(array: [u8; 32]) -> Self {
+        let bytes = Zeroizing::new(array);
+        let cipher = Aes256Gcm::new((&*bytes).into());
+        Self { bytes, cipher }
+    }
+
+    /// The raw key: the one grep-able way to reach the secret (for HMAC or MD5 signing with a
+    /// WeChat APIv2 key).
+    #[must_use]
+    pub fn expose_secret(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+
+    /// AES-256-GCM decryption with this key; see [`aes_256_gcm_decrypt`].
+    ///
+    /// # Errors
+    ///
+    /// [`DecryptError`] if the nonce is not 12 bytes or authentication fails.
+    pub fn decrypt(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext_with_tag: &[u8],
+    ) -> Result<Vec<u8>, DecryptError> {
+        decrypt_with(&self.cipher, nonce, aad, ciphertext_with_tag)
+    }
+
+    /// AES-256-GCM encryption with this key; see [`aes_256_gcm_encrypt`].
+    ///
+    /// # Panics
+    ///
+    /// Only if `plaintext` is longer than AES-GCM's limit of 2³⁶ − 32 bytes (64 GiB).
+    #[must_use]
+    pub fn encrypt(&self, nonce: &[u8; GCM_NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        encrypt_with(&self.cipher, nonce, aad, plaintext)
+    }
+}
+
+impl FromStr for SecretKey32 {
+    type Err = ConfigError;
+
+    /// The UTF-8 bytes of `s`, which must be 32 bytes long.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_bytes(s.as_bytes())
+    }
+}
+
+impl fmt::Debug for SecretKey32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey32([REDACTED])")
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+
+    #[test]
+    fn round_trip_and_tamper() {
+        let key: SecretKey32 = KEY.parse().unwrap();
+        let ct = key.encrypt(b"uluk4a9R25RW", b"aad", b"message");
+        assert_eq!(ct.len(), 7 + GCM_TAG_LEN);
+        assert_eq!(
+            key.decrypt(b"uluk4a9R25RW", b"aad", &ct).unwrap(),
+            b"message"
+        );
+        assert_eq!(
+            aes_256_gcm_decrypt(key.expose_secret(), b"uluk4a9R25RW", b"aad", &ct).unwrap(),
+            b"message"
+        );
+        let mut bad = ct.clone();
+        bad[0] ^= 1;
+        assert!(key.decrypt(b"uluk4a9R25RW", b"aad", &bad).is_err());
+        assert!(key.decrypt(b"uluk4a9R25RW", b"aad", &ct[..10]).is_err());
+        assert!(key.decrypt(b"uluk4a9R25RW", b"aad", &[]).is_err());
+    }
+
+    #[test]
+    fn wrong_nonce_length_is_rejected() {
+        let key: SecretKey32 = KEY.parse().unwrap();
+        let ct = key.encrypt(b"uluk4a9R25RW", b"", b"x");
+        let err = key.decrypt(b"short", b"", &ct).unwrap_err();
+        assert!(err.to_string().contains("12"), "{err}");
+        assert!(key.decrypt(b"uluk4a9R25RW-", b"", &ct).is_err());
+    }
+
+    #[test]
+    fn key_length_and_redaction() {
+        let err = SecretKey32::from_bytes(b"testAPIv3Key0000").unwrap_err();
+        assert!(err.to_string().contains("got 16"), "{err}");
+        let key = SecretKey32::from_secret(&SecretString::from(KEY)).unwrap();
+        let dbg = format!("{key:?}");
+        assert!(!dbg.contains(KEY) && !dbg.contains("a7cd"), "{dbg}");
+    }
+}

@@ -1,0 +1,125 @@
+//! # payagg-mock
+//!
+//! A stateful simulator of the Chinese payment gateways, faithful on the wire, for tests and
+//! demos. It runs in-process (`127.0.0.1:0`) or as the `payagg-mock` binary. This release
+//! serves **WeChat Pay APIv3**; Alipay and UnionPay land with their client crates.
+//!
+//! ## Quick start (library)
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use payagg_core::Channel;
+//! use payagg_mock::{MockConfig, MockServer};
+//!
+//! // Fresh keys, loopback, notification retries 1000x faster than real time.
+//! let server = MockServer::start(MockConfig::generate()?.with_time_scale(1000)).await?;
+//! let wx = server.wechat(); // mchid, keys, serials, APIv3 key for the client's config
+//! println!("{} {}", server.base_url(), wx.mchid());
+//! // ... the client creates order "A1" ...
+//! server.pay(Channel::Wechat, "A1", Some("o-payer-openid"))?; // sends TRANSACTION.SUCCESS
+//! server.advance(time::Duration::hours(3)); // open orders past their expiry close
+//! # Ok(()) }
+//! ```
+//!
+//! ## What it simulates (WeChat Pay APIv3)
+//!
+//! - **Request verification exactly as WeChat does**: `Authorization:
+//!   WECHATPAY2-SHA256-RSA2048 …` (pairs in any order) over `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`
+//!   where URL is the raw request-target as received (the authority of an absolute-form request
+//!   line is stripped); a 5-minute window against the simulator clock; the merchant certificate
+//!   serial. Failures are answered `401 {"code":"SIGN_ERROR",…}` (a signature mismatch carries
+//!   `detail.sign_information`); a missing `Accept` or `User-Agent` is `400 INVALID_REQUEST`; an
+//!   unknown `mchid` is `400 MCH_NOT_EXISTS`.
+//! - **Response signing**: every 2xx (including 204) carries `Wechatpay-Nonce`, `-Timestamp`,
+//!   `-Serial`, `-Signature`, `-Signature-Type` and `Request-ID`, signed with the platform
+//!   certificate or the WeChat Pay public key, whichever the request's `Wechatpay-Serial` names
+//!   (else [`WechatSetup::default_signer`]). Error answers are not signed.
+//! - **Endpoints**: prepay for JSAPI/Native/App/H5 (`/v3/pay/transactions/{jsapi,native,app,h5}`
+//!   and `/v3/pay/partner/transactions/…`), query by `out-trade-no` and by `id`, close, refund
+//!   create and query (`/v3/refund/domestic/refunds`), and `GET /v3/certificates` (encrypted with
+//!   the APIv3 key).
+//! - **State machine**: `NOTPAY → USERPAYING → SUCCESS / CLOSED / REVOKED / PAYERROR`, expiry
+//!   (`time_expire`, default 2 h) on the simulator clock, `SUCCESS → REFUND` after a refund.
+//!   Refunds are partial and repeatable, never above what was paid
+//!   ([`payagg_core::Money::check_refundable`]); the same `out_refund_no` is idempotent.
+//!   Error codes: same `out_trade_no` with other parameters `403 OUT_TRADE_NO_USED`; prepay or
+//!   close of a paid order `400 INVALID_REQUEST` ("该订单已支付"; the v3 code is undocumented, brief
+//!   §11.1); prepay of a closed order `400 ORDER_CLOSED`; unknown order `404 ORDER_NOT_EXIST`
+//!   (by `id`: also before payment); refund of an unknown or unpaid order `404
+//!   RESOURCE_NOT_EXISTS`; refund above the remainder `400 INVALID_REQUEST`
+//!   ("申请退款金额超过订单可退金额"); refund above the merchant balance (see
+//!   [`MockServer::set_wechat_balance`]) `403 NOT_ENOUGH`; more than 50 refunds `403 RULE_LIMIT`.
+//!   Refund creation answers `PROCESSING`; the refund settles at once (`SUCCESS` on query) and
+//!   `REFUND.SUCCESS` is sent.
+//! - **Notifications**: `TRANSACTION.SUCCESS` and `REFUND.SUCCESS`, resource encrypted
+//!   `AEAD_AES_256_GCM` under the APIv3 key, signed headers, WeChat's retry schedule
+//!   (15 s, 15 s, 30 s, 3 min, 10 min, … 6 h; divided by [`MockConfig::time_scale`]), stopping
+//!   on HTTP 200 or 204.
+//!
+//! ## Fault injection
+//!
+//! [`MockServer::faults`] takes [`FaultRule`]s: [`FaultKind`] (latency, HTTP status,
+//! `SYSTEM_ERROR`, dropped connection, timeout) × [`FaultScope`] (next N, per-mille, always),
+//! optionally per channel and endpoint. WeChat endpoint names: `wechat.prepay`, `wechat.query`,
+//! `wechat.close`, `wechat.refund`, `wechat.refund_query`, `wechat.certificates`,
+//! `wechat.other`. The control API is never faulted.
+//!
+//! ## Control API
+//!
+//! Reserved prefix `/__mock/`; JSON in and out; the same operations exist as [`MockServer`]
+//! methods.
+//!
+//! | method and path | body | effect |
+//! | --- | --- | --- |
+//! | `GET /__mock/health` | | `{"ok":true}` |
+//! | `GET /__mock/orders` | | every order with its refunds |
+//! | `POST /__mock/orders/{channel}/{out_trade_no}/pay` | `{"payer":"openid"}` (optional) | pay as a payer; sends the payment notification |
+//! | `POST /__mock/orders/{channel}/{out_trade_no}/user-paying` | | `NOTPAY → USERPAYING` |
+//! | `POST /__mock/orders/{channel}/{out_trade_no}/fail` | | `→ PAYERROR` |
+//! | `POST /__mock/orders/{channel}/{out_trade_no}/expire` | | `→ CLOSED` now |
+//! | `POST /__mock/orders/{channel}/{out_trade_no}/revoke` | | `→ REVOKED` |
+//! | `GET /__mock/notifications` | | every delivery attempt |
+//! | `POST /__mock/notifications/hold` | | hold new notifications |
+//! | `POST /__mock/notifications/release` | `{"reversed":true}` | send held ones (reversed = out of order) |
+//! | `POST /__mock/notifications/duplicates` | `{"count":1}` | send each notification `count` extra times |
+//! | `POST /__mock/faults` | a [`FaultRule`], e.g. `{"fault":{"kind":"system_error"},"scope":{"next":2},"endpoint":"wechat.query"}` | add a fault |
+//! | `GET /__mock/faults` / `DELETE /__mock/faults` | | how often each fired / clear |
+//! | `GET /__mock/clock` | | `{"now":"…+08:00"}` |
+//! | `POST /__mock/clock/advance` | `{"seconds":600}` | move the clock; expire orders |
+//! | `GET /__mock/wechat/setup` | | base URL, mchid, appid, serials, public key and id |
+//!
+//! `{channel}` is `wechat`. Unknown orders answer 404, forbidden transitions 409.
+//!
+//! ## Wire details
+//!
+//! The server speaks HTTP/1.1 on plain TCP and accepts absolute-form request lines
+//! (`POST http://host:port/v3/… HTTP/1.1`), as some official clients send. It listens on
+//! loopback unless told otherwise.
+//!
+//! ## Security
+//!
+//! Test keys only. Generated private keys are written in clear to the `init` directory.
+//! RSA private-key decryption (RUSTSEC-2023-0071) is not used on request input.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+mod config;
+mod error;
+mod fault;
+mod keys;
+mod notify;
+mod server;
+mod state;
+mod wechat;
+
+pub use config::{MockConfig, WechatSetup, WechatSigner};
+pub use error::{MockError, MockErrorKind};
+pub use fault::{FaultKind, FaultRule, FaultScope, Faults};
+pub use notify::{Delivery, Notifier};
+pub use server::MockServer;
+pub use state::{Order, OrderStatus, RefundRecord, RefundStatus};
+
+/// The channels the simulator will serve.
+pub const CHANNELS: [payagg_core::Channel; 3] =
+    [payagg_core::Channel::Wechat, payagg_core::Channel::Alipay, payagg_core::Channel::Unionpay];

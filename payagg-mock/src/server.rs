@@ -1,0 +1,553 @@
+//! The HTTP server, the library handle [`MockServer`], and the control API.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use payagg_core::Channel;
+use payagg_core::clock::{Clock, ManualClock};
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+use tokio::net::TcpListener;
+
+use crate::config::{MockConfig, WechatSetup};
+use crate::error::{MockError, MockErrorKind};
+use crate::fault::{FaultKind, FaultRule, Faults};
+use crate::notify::{Delivery, Notifier};
+use crate::state::{Order, OrderStatus, Store};
+use crate::wechat::WechatSim;
+
+/// A request as the simulator sees it: the raw request-target is kept for signature checks.
+#[derive(Debug)]
+pub(crate) struct MockRequest {
+    pub(crate) method: http::Method,
+    /// Path and query exactly as received (absolute-form authority stripped).
+    pub(crate) target: String,
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl MockRequest {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A query parameter, percent-decoded.
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
+        self.query.as_deref()?.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k, true) == name).then(|| percent_decode(v, true))
+        })
+    }
+}
+
+/// A response before it goes on the wire.
+#[derive(Debug)]
+pub(crate) struct MockResponse {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Bytes,
+}
+
+impl MockResponse {
+    pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
+        Self {
+            status,
+            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+            body: Bytes::from(value.to_string()),
+        }
+    }
+
+    pub(crate) fn text(status: u16, text: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+            body: Bytes::from(text.to_owned()),
+        }
+    }
+}
+
+/// Decode `%XX` escapes (and `+` as a space when `plus_is_space`). Invalid escapes stay as-is.
+pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                if let Some(v) = hex {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            b'+' if plus_is_space => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// State shared by the server, its handlers and the library handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) store: Store,
+    pub(crate) faults: Faults,
+    pub(crate) notifier: Notifier,
+    pub(crate) wechat: WechatSim,
+    pub(crate) hang_for: std::time::Duration,
+}
+
+/// A payer action on an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Pay,
+    UserPaying,
+    Fail,
+    Expire,
+    Revoke,
+}
+
+impl Shared {
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    fn act(&self, channel: Channel, out_trade_no: &str, action: Action, payer: Option<&str>) -> Result<Order, MockError> {
+        let now = self.now();
+        let order = self.store.with(now, |book| {
+            let o = book.find_any(channel, out_trade_no)?;
+            let next = match (action, o.status) {
+                (Action::Pay, s) if s.is_open() => OrderStatus::Success,
+                (Action::UserPaying, OrderStatus::NotPaid) => OrderStatus::UserPaying,
+                (Action::Fail, s) if s.is_open() => OrderStatus::PayError,
+                (Action::Expire, s) if s.is_open() => OrderStatus::Closed,
+                (Action::Revoke, s) if s.is_open() => OrderStatus::Revoked,
+                (a, s) => {
+                    return Err(MockError::new(
+                        MockErrorKind::InvalidTransition,
+                        format!("cannot {a:?} order {out_trade_no} in state {s:?}"),
+                    ));
+                }
+            };
+            o.status = next;
+            match action {
+                Action::Pay => {
+                    o.paid_at = Some(now);
+                    if let Some(p) = payer {
+                        o.payer = Some(p.to_owned());
+                    } else if o.payer.is_none() {
+                        o.payer = Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".to_owned());
+                    }
+                }
+                Action::Expire => o.expire_at = now,
+                _ => {}
+            }
+            Ok(o.clone())
+        })?;
+        if action == Action::Pay {
+            self.notify_paid(&order);
+        }
+        Ok(order)
+    }
+
+    fn notify_paid(&self, order: &Order) {
+        let outgoing = match order.channel {
+            Channel::Wechat => self.wechat.payment_notification(self, order),
+            _ => None,
+        };
+        if let Some(o) = outgoing {
+            self.notifier.dispatch(o);
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops the server and any notification retries.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), payagg_mock::MockError> {
+/// use payagg_mock::{MockConfig, MockServer};
+/// let server = MockServer::start(MockConfig::generate()?.with_time_scale(1000)).await?;
+/// println!("simulator at {}", server.base_url());
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct MockServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    accept: tokio::task::AbortHandle,
+    config: MockConfig,
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.shared.notifier.shutdown();
+    }
+}
+
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+impl MockServer {
+    /// Bind `config.listen` and start serving in the current Tokio runtime.
+    ///
+    /// # Errors
+    /// [`MockError`] if the address cannot be bound.
+    pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| MockError::io(format!("binding {}", config.listen), e))?;
+        let addr = listener.local_addr().map_err(|e| MockError::io("reading the bound address", e))?;
+        let clock = Arc::new(ManualClock::new(config.start_time));
+        let notifier = Notifier::new(clock.clone(), config.time_scale);
+        let base_url = format!("http://{addr}");
+        let shared = Arc::new(Shared {
+            clock,
+            store: Store::default(),
+            faults: Faults::default(),
+            notifier,
+            wechat: WechatSim::new(config.wechat.clone(), base_url),
+            hang_for: config.hang_for,
+        });
+        let s = shared.clone();
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| handle(s.clone(), req));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                });
+            }
+        })
+        .abort_handle();
+        Ok(MockServer { shared, addr, accept, config })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration it was started with (keys included).
+    #[must_use]
+    pub fn config(&self) -> &MockConfig {
+        &self.config
+    }
+
+    /// The WeChat merchant and platform keys.
+    #[must_use]
+    pub fn wechat(&self) -> &WechatSetup {
+        &self.config.wechat
+    }
+
+    /// The simulator clock (also usable as the client's clock in tests).
+    #[must_use]
+    pub fn clock(&self) -> Arc<ManualClock> {
+        self.shared.clock.clone()
+    }
+
+    /// The simulator's current time.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        self.shared.now()
+    }
+
+    /// Move the simulator clock forward; open orders past their expiry close.
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+        self.shared.store.expire(self.shared.now());
+    }
+
+    /// The fault table.
+    #[must_use]
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// The notification dispatcher (duplicates, holding and reordering).
+    #[must_use]
+    pub fn notifier(&self) -> &Notifier {
+        &self.shared.notifier
+    }
+
+    /// Every notification delivery attempt so far.
+    #[must_use]
+    pub fn notifications(&self) -> Vec<Delivery> {
+        self.shared.notifier.deliveries()
+    }
+
+    /// Every order, all channels.
+    #[must_use]
+    pub fn orders(&self) -> Vec<Order> {
+        self.shared.store.expire(self.now());
+        self.shared.store.orders()
+    }
+
+    /// One order by channel and merchant order number (any merchant).
+    #[must_use]
+    pub fn order(&self, channel: Channel, out_trade_no: &str) -> Option<Order> {
+        self.orders().into_iter().find(|o| o.channel == channel && o.out_trade_no == out_trade_no)
+    }
+
+    /// Pay an open order as `payer` (a default payer when `None`); sends the payment
+    /// notification.
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn pay(&self, channel: Channel, out_trade_no: &str, payer: Option<&str>) -> Result<Order, MockError> {
+        self.shared.act(channel, out_trade_no, Action::Pay, payer)
+    }
+
+    /// Put an unpaid order into "user paying" (password entry).
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn user_paying(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
+        self.shared.act(channel, out_trade_no, Action::UserPaying, None)
+    }
+
+    /// Fail an open order's payment (WeChat `PAYERROR`).
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn fail(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
+        self.shared.act(channel, out_trade_no, Action::Fail, None)
+    }
+
+    /// Let an open order expire now (it becomes closed).
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn expire(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
+        self.shared.act(channel, out_trade_no, Action::Expire, None)
+    }
+
+    /// Limit the WeChat merchant's balance available for refunds to `fen` (`None`, the
+    /// default, is unlimited). A refund above it is answered `403 NOT_ENOUGH`.
+    pub fn set_wechat_balance(&self, fen: Option<u64>) {
+        self.shared.wechat.set_balance(fen);
+    }
+
+    /// Revoke an open order (WeChat `REVOKED`).
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn revoke(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
+        self.shared.act(channel, out_trade_no, Action::Revoke, None)
+    }
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Err(Dropped),
+    };
+    let pq = parts.uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str).to_owned();
+    let req = MockRequest {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        target: pq,
+        headers: parts.headers,
+        body,
+    };
+    let resp = if req.path.starts_with("/__mock/") || req.path == "/__mock" {
+        control(&shared, &req)
+    } else if let Some(endpoint) = shared.wechat.endpoint(&req) {
+        match shared.faults.check(Channel::Wechat, endpoint) {
+            Some(FaultKind::DropConnection) => return Err(Dropped),
+            Some(FaultKind::Timeout) => {
+                tokio::time::sleep(shared.hang_for).await;
+                return Err(Dropped);
+            }
+            Some(FaultKind::HttpStatus { status }) => {
+                let reason = http::StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Error");
+                MockResponse::text(status, &format!("<html><body><h1>{status} {reason}</h1></body></html>"))
+            }
+            Some(FaultKind::SystemError) => shared.wechat.system_error(),
+            Some(f) => {
+                if let Some(d) = f.latency() {
+                    tokio::time::sleep(d).await;
+                }
+                shared.wechat.handle(&shared, &req)
+            }
+            None => shared.wechat.handle(&shared, &req),
+        }
+    } else {
+        MockResponse::json(404, &serde_json::json!({"code": "NOT_FOUND", "message": "no such endpoint in payagg-mock"}))
+    };
+    let mut builder = Response::builder().status(resp.status);
+    for (k, v) in &resp.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    builder.body(Full::new(resp.body)).map_err(|_| Dropped)
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct PayBody {
+    #[serde(default)]
+    payer: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AdvanceBody {
+    seconds: i64,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ReleaseBody {
+    #[serde(default)]
+    reversed: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct DuplicatesBody {
+    count: u32,
+}
+
+fn parse<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> Result<T, MockResponse> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| bad_request(&e.to_string()))
+}
+
+fn parse_required<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, MockResponse> {
+    serde_json::from_slice(body).map_err(|e| bad_request(&e.to_string()))
+}
+
+fn bad_request(msg: &str) -> MockResponse {
+    MockResponse::json(400, &serde_json::json!({"error": msg}))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> MockResponse {
+    match serde_json::to_value(v) {
+        Ok(v) => MockResponse::json(200, &v),
+        Err(e) => MockResponse::json(500, &serde_json::json!({"error": e.to_string()})),
+    }
+}
+
+fn control_error(e: &MockError) -> MockResponse {
+    let status = match e.kind() {
+        MockErrorKind::NotFound => 404,
+        MockErrorKind::InvalidTransition => 409,
+        _ => 500,
+    };
+    MockResponse::json(status, &serde_json::json!({"error": e.to_string()}))
+}
+
+fn control(shared: &Shared, req: &MockRequest) -> MockResponse {
+    match control_inner(shared, req) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, MockResponse> {
+    use http::Method;
+    let segs: Vec<String> =
+        req.path.trim_start_matches("/__mock").split('/').filter(|s| !s.is_empty()).map(|s| percent_decode(s, false)).collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let m = &req.method;
+    Ok(match (m, segs.as_slice()) {
+        (&Method::GET, ["health"]) => MockResponse::json(200, &serde_json::json!({"ok": true})),
+        (&Method::GET, ["orders"]) => {
+            shared.store.expire(shared.now());
+            to_json(&shared.store.orders())
+        }
+        (&Method::POST, ["orders", channel, no, action]) => {
+            let channel = Channel::from_name(channel).ok_or_else(|| bad_request("unknown channel"))?;
+            let action = match *action {
+                "pay" => Action::Pay,
+                "user-paying" => Action::UserPaying,
+                "fail" => Action::Fail,
+                "expire" => Action::Expire,
+                "revoke" => Action::Revoke,
+                _ => return Err(bad_request("action must be pay, user-paying, fail, expire or revoke")),
+            };
+            let body: PayBody = parse(&req.body)?;
+            match shared.act(channel, no, action, body.payer.as_deref()) {
+                Ok(o) => to_json(&o),
+                Err(e) => control_error(&e),
+            }
+        }
+        (&Method::GET, ["notifications"]) => to_json(&shared.notifier.deliveries()),
+        (&Method::POST, ["notifications", "hold"]) => {
+            shared.notifier.hold();
+            MockResponse::json(200, &serde_json::json!({"holding": true}))
+        }
+        (&Method::POST, ["notifications", "release"]) => {
+            let body: ReleaseBody = parse(&req.body)?;
+            let n = shared.notifier.release(body.reversed);
+            MockResponse::json(200, &serde_json::json!({"released": n}))
+        }
+        (&Method::POST, ["notifications", "duplicates"]) => {
+            let body: DuplicatesBody = parse_required(&req.body)?;
+            shared.notifier.set_duplicates(body.count);
+            MockResponse::json(200, &serde_json::json!({"duplicates": body.count}))
+        }
+        (&Method::POST, ["faults"]) => {
+            let rule: FaultRule = parse_required(&req.body)?;
+            shared.faults.add(rule);
+            MockResponse::json(200, &serde_json::json!({"rules": shared.faults.fired().len()}))
+        }
+        (&Method::GET, ["faults"]) => MockResponse::json(200, &serde_json::json!({"fired": shared.faults.fired()})),
+        (&Method::DELETE, ["faults"]) => {
+            shared.faults.clear();
+            MockResponse::json(200, &serde_json::json!({"rules": 0}))
+        }
+        (&Method::GET, ["clock"]) => MockResponse::json(200, &serde_json::json!({"now": crate::wechat::rfc3339(shared.now())})),
+        (&Method::POST, ["clock", "advance"]) => {
+            let body: AdvanceBody = parse_required(&req.body)?;
+            shared.clock.advance(Duration::seconds(body.seconds));
+            shared.store.expire(shared.now());
+            MockResponse::json(200, &serde_json::json!({"now": crate::wechat::rfc3339(shared.now())}))
+        }
+        (&Method::GET, ["wechat", "setup"]) => shared.wechat.public_setup(),
+        _ => MockResponse::json(404, &serde_json::json!({"error": "unknown control endpoint; see the payagg-mock crate docs"})),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes() {
+        assert_eq!(percent_decode("A%7CB*C%2A+x", false), "A|B*C*+x");
+        assert_eq!(percent_decode("a+b%20c", true), "a b c");
+        assert_eq!(percent_decode("bad%zz%", true), "bad%zz%");
+    }
+}

@@ -1,0 +1,208 @@
+//! The shared, channel-agnostic state: orders and their refunds.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use payagg_core::{Channel, Money};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::{MockError, MockErrorKind};
+
+/// Where an order stands. Channels map these to their own names (WeChat: `NOTPAY`,
+/// `USERPAYING`, `SUCCESS`/`REFUND`, `CLOSED`, `REVOKED`, `PAYERROR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OrderStatus {
+    /// Created, not paid yet.
+    NotPaid,
+    /// The payer is confirming (entering a password).
+    UserPaying,
+    /// Paid.
+    Success,
+    /// Closed by the merchant or by expiry.
+    Closed,
+    /// Revoked (payment-code orders).
+    Revoked,
+    /// The payment failed.
+    PayError,
+}
+
+impl OrderStatus {
+    /// Whether a payer can still act on the order.
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        matches!(self, OrderStatus::NotPaid | OrderStatus::UserPaying)
+    }
+}
+
+/// Where a refund stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RefundStatus {
+    /// Accepted, not settled.
+    Processing,
+    /// Money returned.
+    Success,
+    /// Closed without returning money.
+    Closed,
+    /// Failed at the payer's side (account frozen or closed).
+    Abnormal,
+}
+
+/// A refund of an order.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct RefundRecord {
+    /// The merchant's refund number.
+    pub out_refund_no: String,
+    /// The channel's refund number.
+    pub refund_id: String,
+    /// The refunded amount.
+    pub amount: Money,
+    /// Where the refund stands.
+    pub status: RefundStatus,
+    /// When it was created (simulator clock).
+    pub created_at: OffsetDateTime,
+    /// When it succeeded.
+    pub success_at: Option<OffsetDateTime>,
+    /// Where its notification goes.
+    pub notify_url: Option<String>,
+    /// The merchant's reason text.
+    pub reason: Option<String>,
+}
+
+/// An order at a simulated channel.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Order {
+    /// The channel.
+    pub channel: Channel,
+    /// The merchant it belongs to (`mchid`, or `sp_mchid/sub_mchid` for partner orders).
+    pub merchant: String,
+    /// The merchant's order number.
+    pub out_trade_no: String,
+    /// The channel's trade number (assigned at creation; WeChat reveals it once paid).
+    pub transaction_id: String,
+    /// The order total.
+    pub amount: Money,
+    /// Where it stands.
+    pub status: OrderStatus,
+    /// The channel's product or trade type (WeChat: `NATIVE`, `JSAPI`, `APP`, `MWEB`).
+    pub trade_type: String,
+    /// The goods description.
+    pub description: String,
+    /// Where payment notifications go.
+    pub notify_url: Option<String>,
+    /// Merchant data echoed back.
+    pub attach: Option<String>,
+    /// When it was created (simulator clock).
+    pub created_at: OffsetDateTime,
+    /// When it closes unless paid.
+    pub expire_at: OffsetDateTime,
+    /// When it was paid.
+    pub paid_at: Option<OffsetDateTime>,
+    /// The payer's id (WeChat openid).
+    pub payer: Option<String>,
+    /// The pay-side result handed back at creation (prepay id, code URL...).
+    pub prepay: serde_json::Value,
+    /// Channel-specific fields (app ids, sub-merchant...).
+    pub extra: serde_json::Value,
+    /// Refunds, oldest first.
+    pub refunds: Vec<RefundRecord>,
+    /// A digest of the creation parameters, to detect a reused order number.
+    #[serde(skip)]
+    pub(crate) fingerprint: String,
+}
+
+impl Order {
+    /// The total of refunds that succeeded or are in progress.
+    #[must_use]
+    pub fn refunded(&self) -> Money {
+        self.refunds
+            .iter()
+            .filter(|r| matches!(r.status, RefundStatus::Processing | RefundStatus::Success))
+            .fold(Money::zero(self.amount.currency()), |acc, r| acc.checked_add(r.amount).unwrap_or(acc))
+    }
+}
+
+type Key = (Channel, String, String);
+
+/// The order book, keyed by channel, merchant and order number.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    orders: Mutex<BTreeMap<Key, Order>>,
+    seq: std::sync::atomic::AtomicU64,
+}
+
+impl Store {
+    /// The next value of a process-wide sequence, for channel ids.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Order>> {
+        self.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Close every open order whose expiry has passed at `now`.
+    pub(crate) fn expire(&self, now: OffsetDateTime) {
+        for o in self.lock().values_mut() {
+            if o.status.is_open() && o.expire_at <= now {
+                o.status = OrderStatus::Closed;
+            }
+        }
+    }
+
+    /// Run `f` on the map while holding the lock.
+    pub(crate) fn with<R>(&self, now: OffsetDateTime, f: impl FnOnce(&mut OrderBook<'_>) -> R) -> R {
+        let mut g = self.lock();
+        for o in g.values_mut() {
+            if o.status.is_open() && o.expire_at <= now {
+                o.status = OrderStatus::Closed;
+            }
+        }
+        f(&mut OrderBook { map: &mut g })
+    }
+
+    /// A snapshot of every order.
+    #[must_use]
+    pub(crate) fn orders(&self) -> Vec<Order> {
+        self.lock().values().cloned().collect()
+    }
+}
+
+/// A locked view of the order book.
+pub(crate) struct OrderBook<'a> {
+    map: &'a mut BTreeMap<Key, Order>,
+}
+
+impl OrderBook<'_> {
+    pub(crate) fn get_mut(&mut self, channel: Channel, merchant: &str, out_trade_no: &str) -> Option<&mut Order> {
+        self.map.get_mut(&(channel, merchant.to_owned(), out_trade_no.to_owned()))
+    }
+
+    pub(crate) fn by_transaction_id(&mut self, channel: Channel, merchant: &str, id: &str) -> Option<&mut Order> {
+        self.map.values_mut().find(|o| o.channel == channel && o.merchant == merchant && o.transaction_id == id)
+    }
+
+    pub(crate) fn by_out_refund_no(&mut self, channel: Channel, merchant: &str, no: &str) -> Option<&mut Order> {
+        self.map
+            .values_mut()
+            .find(|o| o.channel == channel && o.merchant == merchant && o.refunds.iter().any(|r| r.out_refund_no == no))
+    }
+
+    /// Any merchant's order with this number (control calls).
+    pub(crate) fn find_any(&mut self, channel: Channel, out_trade_no: &str) -> Result<&mut Order, MockError> {
+        self.map
+            .values_mut()
+            .find(|o| o.channel == channel && o.out_trade_no == out_trade_no)
+            .ok_or_else(|| MockError::new(MockErrorKind::NotFound, format!("no {channel} order {out_trade_no}")))
+    }
+
+    pub(crate) fn insert(&mut self, order: Order) {
+        self.map.insert((order.channel, order.merchant.clone(), order.out_trade_no.clone()), order);
+    }
+}

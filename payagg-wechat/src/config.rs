@@ -1,0 +1,430 @@
+//! Merchant configuration: ids, keys (parsed once), the verification mode, endpoint,
+//! timeouts and retries.
+
+use std::fmt;
+
+use payagg_core::crypto::{Certificate, RsaPrivateKey, RsaPublicKey, SecretKey32};
+use payagg_core::error::ConfigError;
+use payagg_core::ids::{AppId, MerchantId};
+use payagg_core::transport::{RetryPolicy, Timeouts, check_endpoint};
+use time::Duration;
+
+use crate::verify::{DEFAULT_WINDOW, PUBLIC_KEY_ID_PREFIX};
+
+/// The production endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+
+/// How responses and callbacks are verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerificationMode {
+    /// Platform certificates downloaded from `/v3/certificates` (and any configured).
+    PlatformCertificates,
+    /// The WeChat Pay public key (`PUB_KEY_ID_…`).
+    PublicKey,
+    /// Both, during a migration: `PUB_KEY_ID_…` serials use the public key, others the
+    /// platform certificates.
+    Both,
+}
+
+/// A WeChat Pay merchant's configuration. Build with [`Config::builder`].
+///
+/// `Debug` prints ids, serials and key fingerprints only, never key material.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) mchid: MerchantId,
+    pub(crate) appid: AppId,
+    pub(crate) partner: bool,
+    pub(crate) signing_key: RsaPrivateKey,
+    pub(crate) merchant_serial: String,
+    pub(crate) apiv3_key: SecretKey32,
+    pub(crate) public_key: Option<(String, RsaPublicKey)>,
+    pub(crate) platform_certificates: Option<Vec<Certificate>>,
+    pub(crate) base_url: String,
+    pub(crate) notify_url: Option<String>,
+    pub(crate) refund_notify_url: Option<String>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) window: Duration,
+    pub(crate) user_agent: String,
+}
+
+impl Config {
+    /// A builder.
+    #[must_use]
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// The merchant id that signs requests (`sp_mchid` in partner mode).
+    #[must_use]
+    pub fn mchid(&self) -> &MerchantId {
+        &self.mchid
+    }
+
+    /// The app id (`sp_appid` in partner mode).
+    #[must_use]
+    pub fn appid(&self) -> &AppId {
+        &self.appid
+    }
+
+    /// Whether this is a service provider (partner) configuration.
+    #[must_use]
+    pub fn is_partner(&self) -> bool {
+        self.partner
+    }
+
+    /// The merchant API certificate serial sent in `Authorization`.
+    #[must_use]
+    pub fn merchant_serial(&self) -> &str {
+        &self.merchant_serial
+    }
+
+    /// How responses and callbacks are verified.
+    #[must_use]
+    pub fn verification_mode(&self) -> VerificationMode {
+        match (&self.public_key, &self.platform_certificates) {
+            (Some(_), Some(_)) => VerificationMode::Both,
+            (Some(_), None) => VerificationMode::PublicKey,
+            (None, _) => VerificationMode::PlatformCertificates,
+        }
+    }
+
+    /// The endpoint.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The signing key (for the simulator and tests that need the public half).
+    #[must_use]
+    pub fn merchant_public_key(&self) -> &RsaPublicKey {
+        self.signing_key.public_key()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("mchid", &self.mchid)
+            .field("appid", &self.appid)
+            .field("partner", &self.partner)
+            .field("signing_key", &self.signing_key)
+            .field("merchant_serial", &self.merchant_serial)
+            .field("apiv3_key", &self.apiv3_key)
+            .field("public_key_id", &self.public_key.as_ref().map(|(id, _)| id))
+            .field("platform_certificates", &self.platform_certificates.as_ref().map(|c| {
+                c.iter().map(Certificate::serial_hex_upper).collect::<Vec<_>>()
+            }))
+            .field("base_url", &self.base_url)
+            .field("notify_url", &self.notify_url)
+            .field("refund_notify_url", &self.refund_notify_url)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Config`]; [`ConfigBuilder::build`] validates everything and parses keys once.
+///
+/// ```
+/// # let key_pem = payagg_wechat::doc_support::TEST_KEY_PEM;
+/// # let pub_pem = payagg_wechat::doc_support::TEST_PUBLIC_KEY_PEM;
+/// use payagg_wechat::Config;
+///
+/// let config = Config::builder()
+///     .mchid("1230000109")
+///     .appid("wxd678efh567hg6787")
+///     .private_key_pem(key_pem)
+///     .merchant_serial_no("F5765756002FDD77")
+///     .apiv3_key("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb".parse()?)
+///     .wechatpay_public_key("PUB_KEY_ID_0000000000000024101100397200000006", pub_pem)
+///     .notify_url("https://shop.example/notify/wechat")
+///     .build()?;
+/// assert!(!format!("{config:?}").contains("a7cde1"));
+/// # Ok::<(), payagg_core::Error>(())
+/// ```
+#[derive(Default)]
+pub struct ConfigBuilder {
+    mchid: Option<String>,
+    appid: Option<String>,
+    partner: bool,
+    private_key_pem: Option<secrecy::SecretString>,
+    merchant_serial: Option<String>,
+    merchant_cert_pem: Option<String>,
+    apiv3_key: Option<SecretKey32>,
+    public_key: Option<(String, String)>,
+    platform_certificates: bool,
+    platform_cert_pems: Vec<String>,
+    base_url: Option<String>,
+    notify_url: Option<String>,
+    refund_notify_url: Option<String>,
+    timeouts: Option<Timeouts>,
+    retry: Option<RetryPolicy>,
+    window: Option<Duration>,
+    user_agent: Option<String>,
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("mchid", &self.mchid)
+            .field("appid", &self.appid)
+            .field("partner", &self.partner)
+            .field("private_key_pem", &self.private_key_pem.as_ref().map(|_| "[REDACTED]"))
+            .field("merchant_serial", &self.merchant_serial)
+            .field("apiv3_key", &self.apiv3_key)
+            .field("public_key_id", &self.public_key.as_ref().map(|(id, _)| id))
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfigBuilder {
+    /// The merchant id (direct mode).
+    #[must_use]
+    pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
+        self.mchid = Some(mchid.into());
+        self
+    }
+
+    /// The app id bound to the merchant (direct mode).
+    #[must_use]
+    pub fn appid(mut self, appid: impl Into<String>) -> Self {
+        self.appid = Some(appid.into());
+        self
+    }
+
+    /// Service provider (partner) mode: requests are signed as `sp_mchid` and each request
+    /// names its [`payagg_core::SubMerchant`].
+    #[must_use]
+    pub fn partner(mut self, sp_mchid: impl Into<String>, sp_appid: impl Into<String>) -> Self {
+        self.partner = true;
+        self.mchid = Some(sp_mchid.into());
+        self.appid = Some(sp_appid.into());
+        self
+    }
+
+    /// The merchant API private key (`apiclient_key.pem`), PKCS#8 or PKCS#1.
+    #[must_use]
+    pub fn private_key_pem(mut self, pem: impl Into<String>) -> Self {
+        self.private_key_pem = Some(secrecy::SecretString::from(pem.into()));
+        self
+    }
+
+    /// The merchant API certificate serial (upper-case hex).
+    #[must_use]
+    pub fn merchant_serial_no(mut self, serial: impl Into<String>) -> Self {
+        self.merchant_serial = Some(serial.into());
+        self
+    }
+
+    /// The merchant API certificate (`apiclient_cert.pem`), to derive the serial from.
+    #[must_use]
+    pub fn merchant_certificate_pem(mut self, pem: impl Into<String>) -> Self {
+        self.merchant_cert_pem = Some(pem.into());
+        self
+    }
+
+    /// The APIv3 key.
+    #[must_use]
+    pub fn apiv3_key(mut self, key: SecretKey32) -> Self {
+        self.apiv3_key = Some(key);
+        self
+    }
+
+    /// Verify with the WeChat Pay public key `id` (`PUB_KEY_ID_…`) given as SPKI PEM.
+    #[must_use]
+    pub fn wechatpay_public_key(mut self, id: impl Into<String>, pem: impl Into<String>) -> Self {
+        self.public_key = Some((id.into(), pem.into()));
+        self
+    }
+
+    /// Verify with platform certificates downloaded from `/v3/certificates` (the default
+    /// when no public key is configured; with a public key, enables both).
+    #[must_use]
+    pub fn platform_certificates(mut self, enabled: bool) -> Self {
+        self.platform_certificates = enabled;
+        self
+    }
+
+    /// Seed the platform certificate cache (implies [`ConfigBuilder::platform_certificates`]).
+    #[must_use]
+    pub fn platform_certificate_pem(mut self, pem: impl Into<String>) -> Self {
+        self.platform_certificates = true;
+        self.platform_cert_pems.push(pem.into());
+        self
+    }
+
+    /// The endpoint (default [`DEFAULT_BASE_URL`]; `http://127.0.0.1:port` for the simulator).
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The default payment notification URL.
+    #[must_use]
+    pub fn notify_url(mut self, url: impl Into<String>) -> Self {
+        self.notify_url = Some(url.into());
+        self
+    }
+
+    /// The default refund notification URL (optional; WeChat falls back on the portal's).
+    #[must_use]
+    pub fn refund_notify_url(mut self, url: impl Into<String>) -> Self {
+        self.refund_notify_url = Some(url.into());
+        self
+    }
+
+    /// Timeouts of the default transport.
+    #[must_use]
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = Some(t);
+        self
+    }
+
+    /// Retry policy for idempotent operations (queries, close, statements).
+    #[must_use]
+    pub fn retry_policy(mut self, r: RetryPolicy) -> Self {
+        self.retry = Some(r);
+        self
+    }
+
+    /// The replay window for response and callback timestamps (default 5 minutes).
+    #[must_use]
+    pub fn timestamp_window(mut self, w: Duration) -> Self {
+        self.window = Some(w);
+        self
+    }
+
+    /// A custom `User-Agent`.
+    #[must_use]
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// Validates the settings and parses every key and certificate.
+    ///
+    /// # Errors
+    /// [`payagg_core::Error::Config`] naming the missing or unusable setting;
+    /// [`payagg_core::Error::InvalidInput`] for a malformed id or URL.
+    pub fn build(self) -> payagg_core::Result<Config> {
+        use secrecy::ExposeSecret;
+        let need = |v: Option<String>, what: &str| v.ok_or_else(|| ConfigError::new(what, "is required"));
+        let mchid = MerchantId::new(need(self.mchid, "mchid")?)?;
+        let appid = AppId::new(need(self.appid, "appid")?)?;
+        let pem = self.private_key_pem.ok_or_else(|| ConfigError::new("private_key_pem", "is required"))?;
+        let signing_key = RsaPrivateKey::from_pem(pem.expose_secret())?;
+        let merchant_serial = match (self.merchant_serial, self.merchant_cert_pem) {
+            (Some(s), _) => s.trim().to_ascii_uppercase(),
+            (None, Some(pem)) => {
+                let cert = Certificate::from_pem(&pem)?;
+                let pk = cert.public_key()?;
+                if &pk != signing_key.public_key() {
+                    return Err(ConfigError::new(
+                        "merchant_certificate_pem",
+                        "the certificate does not belong to the private key",
+                    )
+                    .into());
+                }
+                cert.serial_hex_upper()
+            }
+            (None, None) => {
+                return Err(ConfigError::new("merchant_serial_no", "set the serial or the merchant certificate").into());
+            }
+        };
+        if merchant_serial.is_empty() || !merchant_serial.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ConfigError::new("merchant_serial_no", "must be hexadecimal").into());
+        }
+        let apiv3_key = self.apiv3_key.ok_or_else(|| ConfigError::new("apiv3_key", "is required"))?;
+        let public_key = match self.public_key {
+            Some((id, pem)) => {
+                if !id.starts_with(PUBLIC_KEY_ID_PREFIX) {
+                    return Err(ConfigError::new("wechatpay_public_key", "the id must start with PUB_KEY_ID_").into());
+                }
+                Some((id, RsaPublicKey::from_pem(&pem)?))
+            }
+            None => None,
+        };
+        let platform_certificates = if self.platform_certificates || public_key.is_none() {
+            let certs = self.platform_cert_pems.iter().map(|p| Certificate::from_pem(p)).collect::<Result<Vec<_>, _>>()?;
+            Some(certs)
+        } else {
+            None
+        };
+        let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()).trim_end_matches('/').to_owned();
+        check_endpoint(&base_url)?;
+        Ok(Config {
+            mchid,
+            appid,
+            partner: self.partner,
+            signing_key,
+            merchant_serial,
+            apiv3_key,
+            public_key,
+            platform_certificates,
+            base_url,
+            notify_url: self.notify_url,
+            refund_notify_url: self.refund_notify_url,
+            timeouts: self.timeouts.unwrap_or_default(),
+            retry: self.retry.unwrap_or_default(),
+            window: self.window.unwrap_or(DEFAULT_WINDOW),
+            user_agent: self
+                .user_agent
+                .unwrap_or_else(|| concat!("payagg-wechat/", env!("CARGO_PKG_VERSION"), " (rust)").to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::doc_support::{TEST_KEY_PEM, TEST_PUBLIC_KEY_PEM};
+
+    const APIV3: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+
+    fn base() -> ConfigBuilder {
+        Config::builder()
+            .mchid("1230000109")
+            .appid("wxd678efh567hg6787")
+            .private_key_pem(TEST_KEY_PEM)
+            .merchant_serial_no("f5765756002fdd77")
+            .apiv3_key(APIV3.parse().unwrap())
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = base().wechatpay_public_key("PUB_KEY_ID_01", TEST_PUBLIC_KEY_PEM).build().unwrap();
+        let d = format!("{c:?}");
+        assert!(!d.contains(APIV3) && !d.contains("a7cde1"), "{d}");
+        assert!(!d.contains("MII"), "{d}");
+        assert!(d.contains("F5765756002FDD77") && d.contains("PUB_KEY_ID_01"), "{d}");
+        let b = format!("{:?}", base());
+        assert!(!b.contains("MII") && !b.contains("a7cde1"), "{b}");
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(base().build().unwrap().verification_mode(), VerificationMode::PlatformCertificates);
+        let pk = base().wechatpay_public_key("PUB_KEY_ID_01", TEST_PUBLIC_KEY_PEM);
+        assert_eq!(pk.build().unwrap().verification_mode(), VerificationMode::PublicKey);
+        let both = base().wechatpay_public_key("PUB_KEY_ID_01", TEST_PUBLIC_KEY_PEM).platform_certificates(true);
+        assert_eq!(both.build().unwrap().verification_mode(), VerificationMode::Both);
+    }
+
+    #[test]
+    fn rejects_bad_settings() {
+        assert!(Config::builder().build().is_err());
+        assert!(base().base_url("http://example.com").build().is_err());
+        assert!(base().base_url("http://127.0.0.1:9").build().is_ok());
+        assert!(base().wechatpay_public_key("KEY1", TEST_PUBLIC_KEY_PEM).build().is_err());
+        assert!(base().merchant_serial_no("not hex").build().is_err());
+        assert!(base().private_key_pem("junk").build().is_err());
+        let e = base().private_key_pem(TEST_KEY_PEM.replace("PRIVATE", "PUBLIC")).build().unwrap_err();
+        assert!(matches!(e, payagg_core::Error::Config(_)), "{e}");
+    }
+}

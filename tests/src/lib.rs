@@ -1,0 +1,1 @@
+//! Cross-crate contract tests live in `tests/`.
