@@ -3,9 +3,9 @@
 
 use std::sync::RwLock;
 
+use payagg_core::Channel;
 use payagg_core::crypto::{Certificate, RsaPublicKey};
 use payagg_core::error::{DecodeError, Error, VerificationError, VerificationKind};
-use payagg_core::Channel;
 use time::OffsetDateTime;
 
 use crate::wire::{CertificatesResponse, EncryptedResource};
@@ -38,18 +38,24 @@ impl PlatformCertificates {
     /// A store seeded with `certs` (may be empty: the first unknown serial downloads them).
     pub(crate) fn new(certs: &[Certificate]) -> Result<Self, payagg_core::error::ConfigError> {
         let entries = certs.iter().map(entry).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { entries: RwLock::new(entries) })
+        Ok(Self {
+            entries: RwLock::new(entries),
+        })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Entry>> {
-        self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The key of the certificate `serial` if it is valid at `now`.
     pub(crate) fn key(&self, serial: &str, now: OffsetDateTime) -> Option<RsaPublicKey> {
         self.read()
             .iter()
-            .find(|e| e.serial.eq_ignore_ascii_case(serial) && e.not_before <= now && now <= e.not_after)
+            .find(|e| {
+                e.serial.eq_ignore_ascii_case(serial) && e.not_before <= now && now <= e.not_after
+            })
             .map(|e| e.key.clone())
     }
 
@@ -69,9 +75,16 @@ impl PlatformCertificates {
     }
 
     /// Adds downloaded certificates (replacing same serials) and drops expired ones.
-    pub(crate) fn merge(&self, certs: &[Certificate], now: OffsetDateTime) -> Result<(), payagg_core::error::ConfigError> {
+    pub(crate) fn merge(
+        &self,
+        certs: &[Certificate],
+        now: OffsetDateTime,
+    ) -> Result<(), payagg_core::error::ConfigError> {
         let new = certs.iter().map(entry).collect::<Result<Vec<_>, _>>()?;
-        let mut w = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut w = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         w.retain(|e| now <= e.not_after && !new.iter().any(|n| n.serial == e.serial));
         w.extend(new.into_iter().filter(|e| now <= e.not_after));
         Ok(())
@@ -93,16 +106,32 @@ pub(crate) fn decrypt_certificates(
     let mut out = Vec::with_capacity(resp.data.len());
     for item in &resp.data {
         let pem = decrypt(&item.encrypt_certificate)?;
-        let pem = String::from_utf8(pem)
-            .map_err(|e| Error::Decode(DecodeError::new("platform certificate PEM").at(&item.serial_no).with_source(e)))?;
-        let cert = Certificate::from_pem(&pem)
-            .map_err(|e| Error::Decode(DecodeError::new("platform certificate").at(&item.serial_no).with_source(e)))?;
+        let pem = String::from_utf8(pem).map_err(|e| {
+            Error::Decode(
+                DecodeError::new("platform certificate PEM")
+                    .at(&item.serial_no)
+                    .with_source(e),
+            )
+        })?;
+        let cert = Certificate::from_pem(&pem).map_err(|e| {
+            Error::Decode(
+                DecodeError::new("platform certificate")
+                    .at(&item.serial_no)
+                    .with_source(e),
+            )
+        })?;
         let serial = cert.serial_hex_upper();
-        if !serial.eq_ignore_ascii_case(item.serial_no.trim_start_matches('0')) && !serial.eq_ignore_ascii_case(&item.serial_no) {
-            return Err(VerificationError::new(Channel::Wechat, VerificationKind::Certificate, "downloaded certificate serial")
-                .expected(item.serial_no.clone())
-                .presented(serial)
-                .into());
+        if !serial.eq_ignore_ascii_case(item.serial_no.trim_start_matches('0'))
+            && !serial.eq_ignore_ascii_case(&item.serial_no)
+        {
+            return Err(VerificationError::new(
+                Channel::Wechat,
+                VerificationKind::Certificate,
+                "downloaded certificate serial",
+            )
+            .expected(item.serial_no.clone())
+            .presented(serial)
+            .into());
         }
         out.push(cert);
     }
@@ -121,39 +150,79 @@ mod tests {
     /// AES-128-GCM, only for the wechatpay-go vectors and their 16-byte "APIv3 keys".
     pub(crate) fn aes128(key: &str, r: &EncryptedResource) -> Result<Vec<u8>, VerificationError> {
         let cipher = aes_gcm::Aes128Gcm::new_from_slice(key.as_bytes()).unwrap();
-        let ct = base64::engine::general_purpose::STANDARD.decode(&r.ciphertext).unwrap();
+        let ct = base64::engine::general_purpose::STANDARD
+            .decode(&r.ciphertext)
+            .unwrap();
         cipher
-            .decrypt(aes_gcm::Nonce::from_slice(r.nonce.as_bytes()), Payload { msg: &ct, aad: r.associated_data.as_bytes() })
+            .decrypt(
+                aes_gcm::Nonce::from_slice(r.nonce.as_bytes()),
+                Payload {
+                    msg: &ct,
+                    aad: r.associated_data.as_bytes(),
+                },
+            )
             .map_err(|_| VerificationError::new(Channel::Wechat, VerificationKind::Decryption, "x"))
     }
 
     #[test]
     fn cert_download_decrypt_vectors() {
-        let Some((dir, cases)) = cases("cert_download_decrypt_vectors", "cert_download_decrypt") else { return };
+        let Some((dir, cases)) = cases("cert_download_decrypt_vectors", "cert_download_decrypt")
+        else {
+            return;
+        };
         for c in &cases {
             let key = s(c, "inputs.apiv3_key");
-            let certs = decrypt_certificates(s(c, "inputs.body").as_bytes(), |r| aes128(key, r)).unwrap();
+            let certs =
+                decrypt_certificates(s(c, "inputs.body").as_bytes(), |r| aes128(key, r)).unwrap();
             assert_eq!(certs.len(), 1);
-            let expected = Certificate::from_pem(&file(&dir, s(c, "expected.decrypted_certificate_file"))).unwrap();
+            let expected =
+                Certificate::from_pem(&file(&dir, s(c, "expected.decrypted_certificate_file")))
+                    .unwrap();
             assert_eq!(certs[0], expected);
-            assert_eq!(certs[0].serial_hex_upper(), s(c, "expected.decrypted_serial_hex_upper"));
+            assert_eq!(
+                certs[0].serial_hex_upper(),
+                s(c, "expected.decrypted_serial_hex_upper")
+            );
             // A 16-byte key cannot be configured as a payagg APIv3 key.
             assert!(payagg_core::crypto::SecretKey32::from_bytes(key.as_bytes()).is_err());
             // The store holds it and finds it by serial while valid.
             let store = PlatformCertificates::new(&[]).unwrap();
             store.merge(&certs, datetime!(2024-01-01 0:00 UTC)).unwrap();
-            assert!(store.key("D7CE59D1F522D701", datetime!(2024-01-01 0:00 UTC)).is_some());
-            assert!(store.key("d7ce59d1f522d701", datetime!(2024-01-01 0:00 UTC)).is_some());
-            assert!(store.key("D7CE59D1F522D701", datetime!(2032-01-01 0:00 UTC)).is_none());
-            assert_eq!(store.newest_serial(datetime!(2024-01-01 0:00 UTC)).as_deref(), Some("D7CE59D1F522D701"));
+            assert!(
+                store
+                    .key("D7CE59D1F522D701", datetime!(2024-01-01 0:00 UTC))
+                    .is_some()
+            );
+            assert!(
+                store
+                    .key("d7ce59d1f522d701", datetime!(2024-01-01 0:00 UTC))
+                    .is_some()
+            );
+            assert!(
+                store
+                    .key("D7CE59D1F522D701", datetime!(2032-01-01 0:00 UTC))
+                    .is_none()
+            );
+            assert_eq!(
+                store
+                    .newest_serial(datetime!(2024-01-01 0:00 UTC))
+                    .as_deref(),
+                Some("D7CE59D1F522D701")
+            );
             // Wrong key: a decryption error, not a panic.
-            let e = decrypt_certificates(s(c, "inputs.body").as_bytes(), |r| aes128("mockAPIv3Key0000", r)).unwrap_err();
+            let e = decrypt_certificates(s(c, "inputs.body").as_bytes(), |r| {
+                aes128("mockAPIv3Key0000", r)
+            })
+            .unwrap_err();
             assert!(matches!(e, Error::Verification(_)), "{e}");
         }
     }
 
     #[test]
     fn malformed_body() {
-        assert!(matches!(decrypt_certificates(b"{}", |_| Ok(vec![])), Err(Error::Decode(_))));
+        assert!(matches!(
+            decrypt_certificates(b"{}", |_| Ok(vec![])),
+            Err(Error::Decode(_))
+        ));
     }
 }

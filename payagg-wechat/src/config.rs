@@ -113,9 +113,14 @@ impl fmt::Debug for Config {
             .field("merchant_serial", &self.merchant_serial)
             .field("apiv3_key", &self.apiv3_key)
             .field("public_key_id", &self.public_key.as_ref().map(|(id, _)| id))
-            .field("platform_certificates", &self.platform_certificates.as_ref().map(|c| {
-                c.iter().map(Certificate::serial_hex_upper).collect::<Vec<_>>()
-            }))
+            .field(
+                "platform_certificates",
+                &self.platform_certificates.as_ref().map(|c| {
+                    c.iter()
+                        .map(Certificate::serial_hex_upper)
+                        .collect::<Vec<_>>()
+                }),
+            )
             .field("base_url", &self.base_url)
             .field("notify_url", &self.notify_url)
             .field("refund_notify_url", &self.refund_notify_url)
@@ -172,7 +177,10 @@ impl fmt::Debug for ConfigBuilder {
             .field("mchid", &self.mchid)
             .field("appid", &self.appid)
             .field("partner", &self.partner)
-            .field("private_key_pem", &self.private_key_pem.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "private_key_pem",
+                &self.private_key_pem.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("merchant_serial", &self.merchant_serial)
             .field("apiv3_key", &self.apiv3_key)
             .field("public_key_id", &self.public_key.as_ref().map(|(id, _)| id))
@@ -313,10 +321,13 @@ impl ConfigBuilder {
     /// [`payagg_core::Error::InvalidInput`] for a malformed id or URL.
     pub fn build(self) -> payagg_core::Result<Config> {
         use secrecy::ExposeSecret;
-        let need = |v: Option<String>, what: &str| v.ok_or_else(|| ConfigError::new(what, "is required"));
+        let need =
+            |v: Option<String>, what: &str| v.ok_or_else(|| ConfigError::new(what, "is required"));
         let mchid = MerchantId::new(need(self.mchid, "mchid")?)?;
         let appid = AppId::new(need(self.appid, "appid")?)?;
-        let pem = self.private_key_pem.ok_or_else(|| ConfigError::new("private_key_pem", "is required"))?;
+        let pem = self
+            .private_key_pem
+            .ok_or_else(|| ConfigError::new("private_key_pem", "is required"))?;
         let signing_key = RsaPrivateKey::from_pem(pem.expose_secret())?;
         let merchant_serial = match (self.merchant_serial, self.merchant_cert_pem) {
             (Some(s), _) => s.trim().to_ascii_uppercase(),
@@ -333,29 +344,47 @@ impl ConfigBuilder {
                 cert.serial_hex_upper()
             }
             (None, None) => {
-                return Err(ConfigError::new("merchant_serial_no", "set the serial or the merchant certificate").into());
+                return Err(ConfigError::new(
+                    "merchant_serial_no",
+                    "set the serial or the merchant certificate",
+                )
+                .into());
             }
         };
         if merchant_serial.is_empty() || !merchant_serial.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ConfigError::new("merchant_serial_no", "must be hexadecimal").into());
         }
-        let apiv3_key = self.apiv3_key.ok_or_else(|| ConfigError::new("apiv3_key", "is required"))?;
+        let apiv3_key = self
+            .apiv3_key
+            .ok_or_else(|| ConfigError::new("apiv3_key", "is required"))?;
         let public_key = match self.public_key {
             Some((id, pem)) => {
                 if !id.starts_with(PUBLIC_KEY_ID_PREFIX) {
-                    return Err(ConfigError::new("wechatpay_public_key", "the id must start with PUB_KEY_ID_").into());
+                    return Err(ConfigError::new(
+                        "wechatpay_public_key",
+                        "the id must start with PUB_KEY_ID_",
+                    )
+                    .into());
                 }
                 Some((id, RsaPublicKey::from_pem(&pem)?))
             }
             None => None,
         };
         let platform_certificates = if self.platform_certificates || public_key.is_none() {
-            let certs = self.platform_cert_pems.iter().map(|p| Certificate::from_pem(p)).collect::<Result<Vec<_>, _>>()?;
+            let certs = self
+                .platform_cert_pems
+                .iter()
+                .map(|p| Certificate::from_pem(p))
+                .collect::<Result<Vec<_>, _>>()?;
             Some(certs)
         } else {
             None
         };
-        let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()).trim_end_matches('/').to_owned();
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned())
+            .trim_end_matches('/')
+            .to_owned();
         check_endpoint(&base_url)?;
         Ok(Config {
             mchid,
@@ -372,9 +401,9 @@ impl ConfigBuilder {
             timeouts: self.timeouts.unwrap_or_default(),
             retry: self.retry.unwrap_or_default(),
             window: self.window.unwrap_or(DEFAULT_WINDOW),
-            user_agent: self
-                .user_agent
-                .unwrap_or_else(|| concat!("payagg-wechat/", env!("CARGO_PKG_VERSION"), " (rust)").to_owned()),
+            user_agent: self.user_agent.unwrap_or_else(|| {
+                concat!("payagg-wechat/", env!("CARGO_PKG_VERSION"), " (rust)").to_owned()
+            }),
         })
     }
 }
@@ -398,22 +427,39 @@ mod tests {
 
     #[test]
     fn debug_redacts_secrets() {
-        let c = base().wechatpay_public_key("PUB_KEY_ID_01", TEST_PUBLIC_KEY_PEM).build().unwrap();
+        let c = base()
+            .wechatpay_public_key("PUB_KEY_ID_01", TEST_PUBLIC_KEY_PEM)
+            .build()
+            .unwrap();
         let d = format!("{c:?}");
         assert!(!d.contains(APIV3) && !d.contains("a7cde1"), "{d}");
         assert!(!d.contains("MII"), "{d}");
-        assert!(d.contains("F5765756002FDD77") && d.contains("PUB_KEY_ID_01"), "{d}");
+        assert!(
+            d.contains("F5765756002FDD77") && d.contains("PUB_KEY_ID_01"),
+            "{d}"
+        );
         let b = format!("{:?}", base());
         assert!(!b.contains("MII") && !b.contains("a7cde1"), "{b}");
     }
 
     #[test]
     fn modes() {
-        assert_eq!(base().build().unwrap().verification_mode(), VerificationMode::PlatformCertificates);
+        assert_eq!(
+            base().build().unwrap().verification_mode(),
+            VerificationMode::PlatformCertificates
+        );
         let pk = base().wechatpay_public_key("PUB_KEY_ID_01", TEST_PUBLIC_KEY_PEM);
-        assert_eq!(pk.build().unwrap().verification_mode(), VerificationMode::PublicKey);
-        let both = base().wechatpay_public_key("PUB_KEY_ID_01", TEST_PUBLIC_KEY_PEM).platform_certificates(true);
-        assert_eq!(both.build().unwrap().verification_mode(), VerificationMode::Both);
+        assert_eq!(
+            pk.build().unwrap().verification_mode(),
+            VerificationMode::PublicKey
+        );
+        let both = base()
+            .wechatpay_public_key("PUB_KEY_ID_01", TEST_PUBLIC_KEY_PEM)
+            .platform_certificates(true);
+        assert_eq!(
+            both.build().unwrap().verification_mode(),
+            VerificationMode::Both
+        );
     }
 
     #[test]
@@ -421,10 +467,18 @@ mod tests {
         assert!(Config::builder().build().is_err());
         assert!(base().base_url("http://example.com").build().is_err());
         assert!(base().base_url("http://127.0.0.1:9").build().is_ok());
-        assert!(base().wechatpay_public_key("KEY1", TEST_PUBLIC_KEY_PEM).build().is_err());
+        assert!(
+            base()
+                .wechatpay_public_key("KEY1", TEST_PUBLIC_KEY_PEM)
+                .build()
+                .is_err()
+        );
         assert!(base().merchant_serial_no("not hex").build().is_err());
         assert!(base().private_key_pem("junk").build().is_err());
-        let e = base().private_key_pem(TEST_KEY_PEM.replace("PRIVATE", "PUBLIC")).build().unwrap_err();
+        let e = base()
+            .private_key_pem(TEST_KEY_PEM.replace("PRIVATE", "PUBLIC"))
+            .build()
+            .unwrap_err();
         assert!(matches!(e, payagg_core::Error::Config(_)), "{e}");
     }
 }

@@ -2,13 +2,15 @@
 
 use payagg_core::clock::CHINA_OFFSET;
 use payagg_core::error::{DecodeError, Error, InvalidInput};
-use payagg_core::ids::{AppId, ChannelRefundNo, ChannelTradeNo, MerchantId, MerchantOrderNo, MerchantRefundNo};
+use payagg_core::ids::{
+    AppId, ChannelRefundNo, ChannelTradeNo, MerchantId, MerchantOrderNo, MerchantRefundNo,
+};
 use payagg_core::{Currency, Money, Refund, RefundStatus, Sensitive, Trade, TradeStatus};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::wire::{RefundNotification, RefundResponse, Transaction};
 use crate::CHANNEL;
+use crate::wire::{RefundNotification, RefundResponse, Transaction};
 
 fn decode(what: impl Into<String>) -> Error {
     Error::Decode(DecodeError::new(what))
@@ -17,17 +19,29 @@ fn decode(what: impl Into<String>) -> Error {
 /// Money to WeChat's integer fen. Only CNY is accepted by the domestic APIs.
 pub(crate) fn amount_to_wire(m: Money, field: &'static str) -> Result<i64, InvalidInput> {
     if m.currency() != Currency::Cny {
-        return Err(InvalidInput::new(field, format!("WeChat Pay domestic APIs take CNY, not {}", m.currency().code())));
+        return Err(InvalidInput::new(
+            field,
+            format!(
+                "WeChat Pay domestic APIs take CNY, not {}",
+                m.currency().code()
+            ),
+        ));
     }
     i64::try_from(m.minor_units()).map_err(|_| InvalidInput::new(field, "amount too large"))
 }
 
 /// WeChat's fen (and currency code, default CNY) to Money.
-pub(crate) fn amount_from_wire(fen: i64, currency: Option<&str>, what: &str) -> Result<Money, Error> {
+pub(crate) fn amount_from_wire(
+    fen: i64,
+    currency: Option<&str>,
+    what: &str,
+) -> Result<Money, Error> {
     let fen = u64::try_from(fen).map_err(|_| decode(format!("{what}: negative amount {fen}")))?;
     let currency = match currency {
         None | Some("") => Currency::Cny,
-        Some(c) => Currency::from_code(c).map_err(|e| Error::Decode(DecodeError::new(format!("{what}: currency")).with_source(e)))?,
+        Some(c) => Currency::from_code(c).map_err(|e| {
+            Error::Decode(DecodeError::new(format!("{what}: currency")).with_source(e))
+        })?,
     };
     Ok(Money::from_minor(fen, currency))
 }
@@ -43,7 +57,8 @@ pub(crate) fn time_to_wire(t: OffsetDateTime) -> Result<String, InvalidInput> {
 
 /// Parses an RFC 3339 time (milliseconds allowed).
 pub(crate) fn time_from_wire(s: &str, what: &str) -> Result<OffsetDateTime, Error> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| Error::Decode(DecodeError::new(format!("{what}: time {s:?}")).with_source(e)))
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|e| Error::Decode(DecodeError::new(format!("{what}: time {s:?}")).with_source(e)))
 }
 
 /// `trade_state` → core status. Exhaustive over the documented values; anything else is a
@@ -86,8 +101,13 @@ fn non_empty(s: Option<&String>) -> Option<&str> {
 /// A transaction (query answer or decrypted callback) → core trade.
 pub(crate) fn trade_from_wire(t: &Transaction) -> Result<Trade, Error> {
     let status = trade_status(&t.trade_state)?;
-    let amount = t.amount.as_ref().ok_or_else(|| decode("transaction without amount"))?;
-    let total = amount.total.ok_or_else(|| decode("transaction without amount.total"))?;
+    let amount = t
+        .amount
+        .as_ref()
+        .ok_or_else(|| decode("transaction without amount"))?;
+    let total = amount
+        .total
+        .ok_or_else(|| decode("transaction without amount.total"))?;
     let money = amount_from_wire(total, amount.currency.as_deref(), "amount.total")?;
     let mut trade = Trade::new(
         CHANNEL,
@@ -100,7 +120,11 @@ pub(crate) fn trade_from_wire(t: &Transaction) -> Result<Trade, Error> {
         trade.channel_trade_no = Some(id(ChannelTradeNo::new(tid), "transaction_id")?);
     }
     if let Some(p) = amount.payer_total {
-        trade.payer_amount = Some(amount_from_wire(p, amount.payer_currency.as_deref(), "amount.payer_total")?);
+        trade.payer_amount = Some(amount_from_wire(
+            p,
+            amount.payer_currency.as_deref(),
+            "amount.payer_total",
+        )?);
     }
     if let Some(s) = non_empty(t.success_time.as_ref()) {
         trade.paid_at = Some(time_from_wire(s, "success_time")?);
@@ -111,7 +135,10 @@ pub(crate) fn trade_from_wire(t: &Transaction) -> Result<Trade, Error> {
             .or(non_empty(p.sp_openid.as_ref()))
             .map(|s| Sensitive::new(s.to_owned()));
     }
-    if let Some(a) = non_empty(t.appid.as_ref()).or(non_empty(t.sub_appid.as_ref())).or(non_empty(t.sp_appid.as_ref())) {
+    if let Some(a) = non_empty(t.appid.as_ref())
+        .or(non_empty(t.sub_appid.as_ref()))
+        .or(non_empty(t.sp_appid.as_ref()))
+    {
         trade.app_id = Some(id(AppId::new(a), "appid")?);
     }
     if let Some(m) = non_empty(t.mchid.as_ref()).or(non_empty(t.sub_mchid.as_ref())) {
@@ -125,12 +152,25 @@ pub(crate) fn trade_from_wire(t: &Transaction) -> Result<Trade, Error> {
 pub(crate) fn refund_from_wire(r: &RefundResponse) -> Result<Refund, Error> {
     let mut out = Refund::new(
         CHANNEL,
-        id(MerchantRefundNo::new(r.out_refund_no.clone()), "out_refund_no")?,
-        amount_from_wire(r.amount.refund, r.amount.currency.as_deref(), "amount.refund")?,
+        id(
+            MerchantRefundNo::new(r.out_refund_no.clone()),
+            "out_refund_no",
+        )?,
+        amount_from_wire(
+            r.amount.refund,
+            r.amount.currency.as_deref(),
+            "amount.refund",
+        )?,
         refund_status(&r.status)?,
         r.status.clone(),
     );
-    fill_refund(&mut out, Some(&r.refund_id), r.out_trade_no.as_ref(), r.transaction_id.as_ref(), r.success_time.as_ref())?;
+    fill_refund(
+        &mut out,
+        Some(&r.refund_id),
+        r.out_trade_no.as_ref(),
+        r.transaction_id.as_ref(),
+        r.success_time.as_ref(),
+    )?;
     Ok(out)
 }
 
@@ -138,12 +178,25 @@ pub(crate) fn refund_from_wire(r: &RefundResponse) -> Result<Refund, Error> {
 pub(crate) fn refund_from_notification(r: &RefundNotification) -> Result<Refund, Error> {
     let mut out = Refund::new(
         CHANNEL,
-        id(MerchantRefundNo::new(r.out_refund_no.clone()), "out_refund_no")?,
-        amount_from_wire(r.amount.refund, r.amount.currency.as_deref(), "amount.refund")?,
+        id(
+            MerchantRefundNo::new(r.out_refund_no.clone()),
+            "out_refund_no",
+        )?,
+        amount_from_wire(
+            r.amount.refund,
+            r.amount.currency.as_deref(),
+            "amount.refund",
+        )?,
         refund_status(&r.refund_status)?,
         r.refund_status.clone(),
     );
-    fill_refund(&mut out, r.refund_id.as_ref(), r.out_trade_no.as_ref(), r.transaction_id.as_ref(), r.success_time.as_ref())?;
+    fill_refund(
+        &mut out,
+        r.refund_id.as_ref(),
+        r.out_trade_no.as_ref(),
+        r.transaction_id.as_ref(),
+        r.success_time.as_ref(),
+    )?;
     Ok(out)
 }
 
@@ -211,9 +264,18 @@ mod tests {
         assert_eq!(amount_to_wire(Money::cny(1230), "amount").unwrap(), 1230);
         assert!(amount_to_wire(Money::from_minor(1, Currency::Usd), "amount").is_err());
         assert!(amount_from_wire(-1, None, "x").is_err());
-        assert_eq!(amount_from_wire(5, Some("CNY"), "x").unwrap(), Money::cny(5));
-        assert_eq!(time_to_wire(datetime!(2024-05-20 02:00:00.5 UTC)).unwrap(), "2024-05-20T10:00:00+08:00");
-        assert_eq!(time_from_wire("2018-06-08T10:34:56.120+08:00", "t").unwrap(), datetime!(2018-06-08 10:34:56.12 +08:00));
+        assert_eq!(
+            amount_from_wire(5, Some("CNY"), "x").unwrap(),
+            Money::cny(5)
+        );
+        assert_eq!(
+            time_to_wire(datetime!(2024-05-20 02:00:00.5 UTC)).unwrap(),
+            "2024-05-20T10:00:00+08:00"
+        );
+        assert_eq!(
+            time_from_wire("2018-06-08T10:34:56.120+08:00", "t").unwrap(),
+            datetime!(2018-06-08 10:34:56.12 +08:00)
+        );
         assert!(time_from_wire("2018-06-08 10:34:56", "t").is_err());
     }
 
@@ -231,8 +293,14 @@ mod tests {
         assert_eq!(trade.status, TradeStatus::Success);
         assert_eq!(trade.amount, Money::cny(100));
         assert_eq!(trade.payer_amount, Some(Money::cny(90)));
-        assert_eq!(trade.channel_trade_no.unwrap().as_str(), "4200000001202401011234567890");
-        assert_eq!(trade.payer.unwrap().expose(), "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+        assert_eq!(
+            trade.channel_trade_no.unwrap().as_str(),
+            "4200000001202401011234567890"
+        );
+        assert_eq!(
+            trade.payer.unwrap().expose(),
+            "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+        );
         assert_eq!(trade.attach, None);
         assert_eq!(trade.paid_at, Some(datetime!(2024-01-01 12:00:05 +08:00)));
     }

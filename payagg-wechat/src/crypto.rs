@@ -2,9 +2,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use payagg_core::Channel;
 use payagg_core::crypto::SecretKey32;
 use payagg_core::error::{VerificationError, VerificationKind};
-use payagg_core::Channel;
 
 use crate::wire::EncryptedResource;
 
@@ -17,20 +17,39 @@ pub(crate) const AEAD_AES_256_GCM: &str = "AEAD_AES_256_GCM";
 /// # Errors
 /// [`VerificationError`] of kind `Decryption` for another algorithm, bad base64, or a failed
 /// authentication (wrong key, tampered data). Never says more.
-pub fn decrypt_resource(key: &SecretKey32, resource: &EncryptedResource) -> Result<Vec<u8>, VerificationError> {
+pub fn decrypt_resource(
+    key: &SecretKey32,
+    resource: &EncryptedResource,
+) -> Result<Vec<u8>, VerificationError> {
     if resource.algorithm != AEAD_AES_256_GCM {
-        return Err(VerificationError::new(Channel::Wechat, VerificationKind::Decryption, "unsupported resource algorithm")
-            .expected(AEAD_AES_256_GCM)
-            .presented(resource.algorithm.clone()));
+        return Err(VerificationError::new(
+            Channel::Wechat,
+            VerificationKind::Decryption,
+            "unsupported resource algorithm",
+        )
+        .expected(AEAD_AES_256_GCM)
+        .presented(resource.algorithm.clone()));
     }
     let ct = B64.decode(resource.ciphertext.trim()).map_err(|_| {
-        VerificationError::new(Channel::Wechat, VerificationKind::Decryption, "resource ciphertext is not base64")
-    })?;
-    key.decrypt(resource.nonce.as_bytes(), resource.associated_data.as_bytes(), &ct).map_err(|e| {
         VerificationError::new(
             Channel::Wechat,
             VerificationKind::Decryption,
-            format!("resource ({}) {e}; check the APIv3 key", resource.associated_data),
+            "resource ciphertext is not base64",
+        )
+    })?;
+    key.decrypt(
+        resource.nonce.as_bytes(),
+        resource.associated_data.as_bytes(),
+        &ct,
+    )
+    .map_err(|e| {
+        VerificationError::new(
+            Channel::Wechat,
+            VerificationKind::Decryption,
+            format!(
+                "resource ({}) {e}; check the APIv3 key",
+                resource.associated_data
+            ),
         )
     })
 }
@@ -56,7 +75,9 @@ mod tests {
     /// negative case fails.
     #[test]
     fn aes_gcm_vectors() {
-        let Some((_, cases)) = cases("aes_gcm_vectors", "aes_gcm") else { return };
+        let Some((_, cases)) = cases("aes_gcm_vectors", "aes_gcm") else {
+            return;
+        };
         for c in &cases {
             let i = &c["inputs"];
             let key = match SecretKey32::from_bytes(s(i, "key").as_bytes()) {
@@ -73,12 +94,25 @@ mod tests {
                 let n: [u8; 12] = nonce.as_bytes().try_into().unwrap();
                 let ct = B64.encode(key.encrypt(&n, aad.as_bytes(), pt.as_bytes()));
                 assert_eq!(ct, s(c, "expected.ciphertext_b64"), "{}", c["id"]);
-                assert_eq!(decrypt_resource(&key, &res(nonce, aad, &ct)).unwrap(), pt.as_bytes());
+                assert_eq!(
+                    decrypt_resource(&key, &res(nonce, aad, &ct)).unwrap(),
+                    pt.as_bytes()
+                );
             } else {
                 let r = decrypt_resource(&key, &res(nonce, aad, s(i, "ciphertext_b64")));
                 match c["expected"]["error"].as_str() {
-                    Some(_) => assert_eq!(r.unwrap_err().kind(), &VerificationKind::Decryption, "{}", c["id"]),
-                    None => assert_eq!(r.unwrap(), s(c, "expected.plaintext").as_bytes(), "{}", c["id"]),
+                    Some(_) => assert_eq!(
+                        r.unwrap_err().kind(),
+                        &VerificationKind::Decryption,
+                        "{}",
+                        c["id"]
+                    ),
+                    None => assert_eq!(
+                        r.unwrap(),
+                        s(c, "expected.plaintext").as_bytes(),
+                        "{}",
+                        c["id"]
+                    ),
                 }
             }
         }
@@ -87,7 +121,11 @@ mod tests {
     #[test]
     fn rejects_other_algorithms_and_bad_base64() {
         let key: SecretKey32 = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb".parse().unwrap();
-        let mut r = res("uluk4a9R25RW", "associatedData", "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=");
+        let mut r = res(
+            "uluk4a9R25RW",
+            "associatedData",
+            "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=",
+        );
         assert_eq!(decrypt_resource(&key, &r).unwrap(), b"message");
         r.algorithm = "SM4".into();
         let e = decrypt_resource(&key, &r).unwrap_err();

@@ -72,7 +72,11 @@ impl WechatErrorCode {
     /// Classifies a code.
     #[must_use]
     pub fn from_code(code: &str) -> Self {
-        let norm: String = code.chars().filter(|c| *c != '_').collect::<String>().to_ascii_uppercase();
+        let norm: String = code
+            .chars()
+            .filter(|c| *c != '_')
+            .collect::<String>()
+            .to_ascii_uppercase();
         match norm.as_str() {
             "SYSTEMERROR" => Self::SystemError,
             "BANKERROR" => Self::BankError,
@@ -107,7 +111,9 @@ impl WechatErrorCode {
     #[must_use]
     pub fn kind(&self, status: u16) -> GatewayErrorKind {
         match self {
-            Self::SystemError | Self::BankError | Self::ServiceUnavailable => GatewayErrorKind::SystemError,
+            Self::SystemError | Self::BankError | Self::ServiceUnavailable => {
+                GatewayErrorKind::SystemError
+            }
             Self::RateLimited | Self::RuleLimit => GatewayErrorKind::RateLimited,
             Self::ParamError
             | Self::InvalidRequest
@@ -118,12 +124,16 @@ impl WechatErrorCode {
             Self::SignError => GatewayErrorKind::AuthFailed,
             Self::NoAuth | Self::AccountError => GatewayErrorKind::NoPermission,
             Self::NotEnough => GatewayErrorKind::InsufficientFunds,
-            Self::OrderNotExist | Self::ResourceNotExists | Self::NoStatementExist => GatewayErrorKind::NotFound,
+            Self::OrderNotExist | Self::ResourceNotExists | Self::NoStatementExist => {
+                GatewayErrorKind::NotFound
+            }
             Self::OrderClosed => GatewayErrorKind::OrderClosed,
             Self::OrderPaid => GatewayErrorKind::OrderPaid,
             Self::OutTradeNoUsed => GatewayErrorKind::DuplicateRequest,
             Self::UserPaying => GatewayErrorKind::UserPaying,
-            Self::UserAccountAbnormal | Self::TradeError | Self::StatementCreating => GatewayErrorKind::Unknown,
+            Self::UserAccountAbnormal | Self::TradeError | Self::StatementCreating => {
+                GatewayErrorKind::Unknown
+            }
             Self::Unknown(_) => kind_for_status(status),
         }
     }
@@ -150,7 +160,11 @@ pub(crate) fn from_response(status: u16, body: &[u8], request_id: Option<&str>) 
             let sub = b.detail.as_ref().and_then(|d| d.field.clone());
             (b.code, b.message, sub)
         }
-        _ => (format!("HTTP_{status}"), "the error body is not a WeChat Pay error object".to_owned(), None),
+        _ => (
+            format!("HTTP_{status}"),
+            "the error body is not a WeChat Pay error object".to_owned(),
+            None,
+        ),
     };
     let kind = WechatErrorCode::from_code(&code).kind(status);
     let mut e = GatewayError::new(Channel::Wechat, kind, code, message).with_http_status(status);
@@ -169,13 +183,34 @@ mod tests {
 
     #[test]
     fn spellings_and_kinds() {
-        assert_eq!(WechatErrorCode::from_code("SYSTEMERROR"), WechatErrorCode::SystemError);
-        assert_eq!(WechatErrorCode::from_code("SYSTEM_ERROR"), WechatErrorCode::SystemError);
-        assert_eq!(WechatErrorCode::from_code("ORDER_NOT_EXIST").kind(404), GatewayErrorKind::NotFound);
-        assert_eq!(WechatErrorCode::from_code("RATELIMIT_EXCEEDED").kind(429), GatewayErrorKind::RateLimited);
-        assert_eq!(WechatErrorCode::from_code("NEW_CODE").kind(503), GatewayErrorKind::SystemError);
-        assert_eq!(WechatErrorCode::from_code("NEW_CODE").kind(418), GatewayErrorKind::Unknown);
-        assert_eq!(WechatErrorCode::from_code("OUT_TRADE_NO_USED").kind(403), GatewayErrorKind::DuplicateRequest);
+        assert_eq!(
+            WechatErrorCode::from_code("SYSTEMERROR"),
+            WechatErrorCode::SystemError
+        );
+        assert_eq!(
+            WechatErrorCode::from_code("SYSTEM_ERROR"),
+            WechatErrorCode::SystemError
+        );
+        assert_eq!(
+            WechatErrorCode::from_code("ORDER_NOT_EXIST").kind(404),
+            GatewayErrorKind::NotFound
+        );
+        assert_eq!(
+            WechatErrorCode::from_code("RATELIMIT_EXCEEDED").kind(429),
+            GatewayErrorKind::RateLimited
+        );
+        assert_eq!(
+            WechatErrorCode::from_code("NEW_CODE").kind(503),
+            GatewayErrorKind::SystemError
+        );
+        assert_eq!(
+            WechatErrorCode::from_code("NEW_CODE").kind(418),
+            GatewayErrorKind::Unknown
+        );
+        assert_eq!(
+            WechatErrorCode::from_code("OUT_TRADE_NO_USED").kind(403),
+            GatewayErrorKind::DuplicateRequest
+        );
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! replay window against an injected clock, key selection by `Wechatpay-Serial`.
 
 use http::HeaderMap;
+use payagg_core::Channel;
 use payagg_core::clock::within_window;
 use payagg_core::crypto::RsaPublicKey;
 use payagg_core::error::{VerificationError, VerificationKind};
-use payagg_core::Channel;
 use time::{Duration, OffsetDateTime};
 
 use crate::sign::{self, AUTH_SCHEME, PROBE_SIGNATURE_PREFIX, headers};
@@ -25,7 +25,12 @@ fn header<'a>(h: &'a HeaderMap, name: &'static str) -> Result<&'a str, Verificat
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| err(VerificationKind::MissingSignature, format!("header {name} is missing")))
+        .ok_or_else(|| {
+            err(
+                VerificationKind::MissingSignature,
+                format!("header {name} is missing"),
+            )
+        })
 }
 
 /// The signature headers of a response or callback.
@@ -52,9 +57,12 @@ impl<'a> SignatureHeaders<'a> {
         if let Some(t) = h.get(headers::SIGNATURE_TYPE) {
             let t = t.to_str().unwrap_or("");
             if t != AUTH_SCHEME {
-                return Err(err(VerificationKind::BadSignature, "unsupported Wechatpay-Signature-Type")
-                    .expected(AUTH_SCHEME)
-                    .presented(t.to_owned()));
+                return Err(err(
+                    VerificationKind::BadSignature,
+                    "unsupported Wechatpay-Signature-Type",
+                )
+                .expected(AUTH_SCHEME)
+                .presented(t.to_owned()));
             }
         }
         Ok(Self {
@@ -83,31 +91,61 @@ pub fn verify_signed(
     known: impl Fn() -> Vec<String>,
 ) -> Result<(), VerificationError> {
     if sh.signature.starts_with(PROBE_SIGNATURE_PREFIX) {
-        return Err(err(VerificationKind::ProbeSignature, "WECHATPAY/SIGNTEST/ probe signature; answer 4xx/5xx")
-            .presented(sh.serial.to_owned()));
+        return Err(err(
+            VerificationKind::ProbeSignature,
+            "WECHATPAY/SIGNTEST/ probe signature; answer 4xx/5xx",
+        )
+        .presented(sh.serial.to_owned()));
     }
-    let ts: i64 = sh
-        .timestamp
-        .parse()
-        .map_err(|_| err(VerificationKind::StaleTimestamp, "Wechatpay-Timestamp is not Unix seconds").presented(sh.timestamp.to_owned()))?;
-    let at = OffsetDateTime::from_unix_timestamp(ts)
-        .map_err(|_| err(VerificationKind::StaleTimestamp, "Wechatpay-Timestamp out of range").presented(sh.timestamp.to_owned()))?;
+    let ts: i64 = sh.timestamp.parse().map_err(|_| {
+        err(
+            VerificationKind::StaleTimestamp,
+            "Wechatpay-Timestamp is not Unix seconds",
+        )
+        .presented(sh.timestamp.to_owned())
+    })?;
+    let at = OffsetDateTime::from_unix_timestamp(ts).map_err(|_| {
+        err(
+            VerificationKind::StaleTimestamp,
+            "Wechatpay-Timestamp out of range",
+        )
+        .presented(sh.timestamp.to_owned())
+    })?;
     if !within_window(now, at, window) {
         return Err(err(
             VerificationKind::StaleTimestamp,
-            format!("Wechatpay-Timestamp outside the {}s window", window.whole_seconds()),
+            format!(
+                "Wechatpay-Timestamp outside the {}s window",
+                window.whole_seconds()
+            ),
         )
-        .expected(format!("{} ± {}s", now.unix_timestamp(), window.whole_seconds()))
+        .expected(format!(
+            "{} ± {}s",
+            now.unix_timestamp(),
+            window.whole_seconds()
+        ))
         .presented(sh.timestamp.to_owned()));
     }
     let Some(key) = key_for(sh.serial) else {
         let k = known();
-        return Err(err(VerificationKind::UnknownKey, "Wechatpay-Serial names no key this client holds")
-            .expected(if k.is_empty() { "(none)".to_owned() } else { k.join(",") })
-            .presented(sh.serial.to_owned()));
+        return Err(err(
+            VerificationKind::UnknownKey,
+            "Wechatpay-Serial names no key this client holds",
+        )
+        .expected(if k.is_empty() {
+            "(none)".to_owned()
+        } else {
+            k.join(",")
+        })
+        .presented(sh.serial.to_owned()));
     };
-    sign::verify_response(&key, sh.timestamp, sh.nonce, body, sh.signature)
-        .map_err(|_| err(VerificationKind::BadSignature, "Wechatpay-Signature does not verify").presented(sh.serial.to_owned()))
+    sign::verify_response(&key, sh.timestamp, sh.nonce, body, sh.signature).map_err(|_| {
+        err(
+            VerificationKind::BadSignature,
+            "Wechatpay-Signature does not verify",
+        )
+        .presented(sh.serial.to_owned())
+    })
 }
 
 #[cfg(test)]
@@ -147,21 +185,40 @@ mod tests {
     #[test]
     fn accepts_valid_and_empty_body() {
         let sig = sign::sign_response(key(), "1700000000", "nonce", b"");
-        run(&headers("1700000000", "PUB_KEY_ID_1", &sig), b"", 1700000000 + 299).unwrap();
+        run(
+            &headers("1700000000", "PUB_KEY_ID_1", &sig),
+            b"",
+            1700000000 + 299,
+        )
+        .unwrap();
     }
 
     #[test]
     fn rejects_each_failure_with_its_kind() {
         let sig = sign::sign_response(key(), "1700000000", "nonce", b"{}");
         let h = headers("1700000000", "PUB_KEY_ID_1", &sig);
-        assert_eq!(run(&h, b"{} ", 1700000000).unwrap_err().kind(), &VerificationKind::BadSignature);
-        assert_eq!(run(&h, b"{}", 1700000000 + 301).unwrap_err().kind(), &VerificationKind::StaleTimestamp);
-        assert_eq!(run(&h, b"{}", 1700000000 - 301).unwrap_err().kind(), &VerificationKind::StaleTimestamp);
+        assert_eq!(
+            run(&h, b"{} ", 1700000000).unwrap_err().kind(),
+            &VerificationKind::BadSignature
+        );
+        assert_eq!(
+            run(&h, b"{}", 1700000000 + 301).unwrap_err().kind(),
+            &VerificationKind::StaleTimestamp
+        );
+        assert_eq!(
+            run(&h, b"{}", 1700000000 - 301).unwrap_err().kind(),
+            &VerificationKind::StaleTimestamp
+        );
         let e = run(&headers("1700000000", "ABC", &sig), b"{}", 1700000000).unwrap_err();
         assert_eq!(e.kind(), &VerificationKind::UnknownKey);
         assert_eq!(e.presented_value(), Some("ABC"));
         assert_eq!(e.expected_value(), Some("PUB_KEY_ID_1"));
-        let e = run(&headers("1700000000", "PUB_KEY_ID_1", "WECHATPAY/SIGNTEST/abc"), b"{}", 1700000000).unwrap_err();
+        let e = run(
+            &headers("1700000000", "PUB_KEY_ID_1", "WECHATPAY/SIGNTEST/abc"),
+            b"{}",
+            1700000000,
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), &VerificationKind::ProbeSignature);
         let mut h2 = h.clone();
         h2.remove("Wechatpay-Nonce");
@@ -169,8 +226,14 @@ mod tests {
         assert_eq!(e.kind(), &VerificationKind::MissingSignature);
         assert!(e.to_string().contains("Wechatpay-Nonce"));
         let mut h3 = h.clone();
-        h3.insert("Wechatpay-Signature-Type", "WECHATPAY2-SM2-WITH-SM3".parse().unwrap());
-        assert_eq!(run(&h3, b"{}", 1700000000).unwrap_err().kind(), &VerificationKind::BadSignature);
+        h3.insert(
+            "Wechatpay-Signature-Type",
+            "WECHATPAY2-SM2-WITH-SM3".parse().unwrap(),
+        );
+        assert_eq!(
+            run(&h3, b"{}", 1700000000).unwrap_err().kind(),
+            &VerificationKind::BadSignature
+        );
         h3.insert("Wechatpay-Signature-Type", AUTH_SCHEME.parse().unwrap());
         run(&h3, b"{}", 1700000000).unwrap();
     }
