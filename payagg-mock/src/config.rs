@@ -110,10 +110,18 @@ impl WechatSetup {
         let platform = keys::generate_rsa()?;
         let public = keys::generate_rsa()?;
         let mchid = "1900000001".to_owned();
-        let (merchant_cert_pem, merchant_cert) =
-            ca.issue(merchant.pem.expose_secret(), "payagg-mock merchant", Some(&mchid), now)?;
-        let (platform_cert_pem, platform_cert) =
-            ca.issue(platform.pem.expose_secret(), "Tenpay.com sign", Some("Tenpay.com CA Center"), now)?;
+        let (merchant_cert_pem, merchant_cert) = ca.issue(
+            merchant.pem.expose_secret(),
+            "payagg-mock merchant",
+            Some(&mchid),
+            now,
+        )?;
+        let (platform_cert_pem, platform_cert) = ca.issue(
+            platform.pem.expose_secret(),
+            "Tenpay.com sign",
+            Some("Tenpay.com CA Center"),
+            now,
+        )?;
         let apiv3_key = SecretString::from(keys::random_alnum(32));
         let apiv3 = cfg(SecretKey32::from_secret(&apiv3_key), "APIv3 key")?;
         Ok(Self {
@@ -141,7 +149,8 @@ impl WechatSetup {
     fn load(dir: &Path, f: WechatFiles) -> Result<Self, MockError> {
         let read = |p: &Path| -> Result<String, MockError> {
             let full = dir.join(p);
-            std::fs::read_to_string(&full).map_err(|e| MockError::io(format!("reading {}", full.display()), e))
+            std::fs::read_to_string(&full)
+                .map_err(|e| MockError::io(format!("reading {}", full.display()), e))
         };
         let merchant_key_pem = read(&f.merchant_private_key)?;
         let platform_key_pem = read(&f.platform_private_key)?;
@@ -150,24 +159,43 @@ impl WechatSetup {
         let platform_cert_pem = read(&f.platform_certificate)?;
         let pub_key_pem = read(&f.public_key)?;
         let apiv3_key = SecretString::from(read(&f.apiv3_key)?.trim().to_owned());
-        let pub_key_private = cfg(RsaPrivateKey::from_pem(&pub_key_private_pem), "public-key private key")?;
+        let pub_key_private = cfg(
+            RsaPrivateKey::from_pem(&pub_key_private_pem),
+            "public-key private key",
+        )?;
         let published = cfg(RsaPublicKey::from_pem(&pub_key_pem), "pub_key.pem")?;
         if published != *pub_key_private.public_key() {
-            return Err(MockError::config("pub_key.pem does not match the public-key private key"));
+            return Err(MockError::config(
+                "pub_key.pem does not match the public-key private key",
+            ));
         }
         if !f.public_key_id.starts_with("PUB_KEY_ID_") {
-            return Err(MockError::config("the WeChat Pay public key id must start with PUB_KEY_ID_"));
+            return Err(MockError::config(
+                "the WeChat Pay public key id must start with PUB_KEY_ID_",
+            ));
         }
         Ok(Self {
             mchid: f.mchid,
             appid: f.appid,
-            merchant_key: cfg(RsaPrivateKey::from_pem(&merchant_key_pem), "merchant private key")?,
+            merchant_key: cfg(
+                RsaPrivateKey::from_pem(&merchant_key_pem),
+                "merchant private key",
+            )?,
             merchant_key_pem: SecretString::from(merchant_key_pem),
-            merchant_cert: cfg(Certificate::from_pem(&merchant_cert_pem), "merchant certificate")?,
+            merchant_cert: cfg(
+                Certificate::from_pem(&merchant_cert_pem),
+                "merchant certificate",
+            )?,
             merchant_cert_pem,
-            platform_key: cfg(RsaPrivateKey::from_pem(&platform_key_pem), "platform private key")?,
+            platform_key: cfg(
+                RsaPrivateKey::from_pem(&platform_key_pem),
+                "platform private key",
+            )?,
             platform_key_pem: SecretString::from(platform_key_pem),
-            platform_cert: cfg(Certificate::from_pem(&platform_cert_pem), "platform certificate")?,
+            platform_cert: cfg(
+                Certificate::from_pem(&platform_cert_pem),
+                "platform certificate",
+            )?,
             platform_cert_pem,
             pub_key_private,
             pub_key_private_pem: SecretString::from(pub_key_private_pem),
@@ -266,25 +294,60 @@ impl WechatSetup {
 
     fn write(&self, dir: &Path) -> Result<Vec<(PathBuf, &'static str)>, MockError> {
         let sim = dir.join("simulator");
-        std::fs::create_dir_all(&sim).map_err(|e| MockError::io(format!("creating {}", sim.display()), e))?;
+        std::fs::create_dir_all(&sim)
+            .map_err(|e| MockError::io(format!("creating {}", sim.display()), e))?;
         let files: [(&str, &str, &'static str); 9] = [
-            ("apiclient_key.pem", self.merchant_key_pem.expose_secret(), "WeChat merchant API private key"),
-            ("apiclient_cert.pem", &self.merchant_cert_pem, "WeChat merchant API certificate"),
-            ("wechatpay_platform_cert.pem", &self.platform_cert_pem, "WeChat Pay platform certificate"),
+            (
+                "apiclient_key.pem",
+                self.merchant_key_pem.expose_secret(),
+                "WeChat merchant API private key",
+            ),
+            (
+                "apiclient_cert.pem",
+                &self.merchant_cert_pem,
+                "WeChat merchant API certificate",
+            ),
+            (
+                "wechatpay_platform_cert.pem",
+                &self.platform_cert_pem,
+                "WeChat Pay platform certificate",
+            ),
             ("pub_key.pem", &self.pub_key_pem, "WeChat Pay public key"),
-            ("pub_key_id.txt", &self.pub_key_id, "WeChat Pay public key id"),
-            ("apiv3_key.txt", self.apiv3_key.expose_secret(), "WeChat APIv3 key"),
-            ("simulator/wechatpay_platform_key.pem", self.platform_key_pem.expose_secret(), "simulator: platform private key"),
-            ("simulator/pub_key_private.pem", self.pub_key_private_pem.expose_secret(), "simulator: public-key private key"),
-            ("simulator/ca_cert.pem", &self.ca_cert_pem, "simulator: CA certificate"),
+            (
+                "pub_key_id.txt",
+                &self.pub_key_id,
+                "WeChat Pay public key id",
+            ),
+            (
+                "apiv3_key.txt",
+                self.apiv3_key.expose_secret(),
+                "WeChat APIv3 key",
+            ),
+            (
+                "simulator/wechatpay_platform_key.pem",
+                self.platform_key_pem.expose_secret(),
+                "simulator: platform private key",
+            ),
+            (
+                "simulator/pub_key_private.pem",
+                self.pub_key_private_pem.expose_secret(),
+                "simulator: public-key private key",
+            ),
+            (
+                "simulator/ca_cert.pem",
+                &self.ca_cert_pem,
+                "simulator: CA certificate",
+            ),
         ];
         let mut out = Vec::new();
         for (name, content, what) in files {
             let path = dir.join("wechat").join(name);
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| MockError::io(format!("creating {}", parent.display()), e))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| MockError::io(format!("creating {}", parent.display()), e))?;
             }
-            std::fs::write(&path, content).map_err(|e| MockError::io(format!("writing {}", path.display()), e))?;
+            std::fs::write(&path, content)
+                .map_err(|e| MockError::io(format!("writing {}", path.display()), e))?;
             out.push((path, what));
         }
         Ok(out)
@@ -333,7 +396,9 @@ impl MockConfig {
     /// # Errors
     /// [`MockError`] if key generation fails.
     pub fn generate() -> Result<Self, MockError> {
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc());
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| OffsetDateTime::now_utc());
         Ok(Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             start_time: now,
@@ -363,13 +428,23 @@ impl MockConfig {
     /// # Errors
     /// [`MockError`] if the file or a key it names cannot be read or parsed.
     pub fn load(path: &Path) -> Result<Self, MockError> {
-        let text = std::fs::read_to_string(path).map_err(|e| MockError::io(format!("reading {}", path.display()), e))?;
-        let file: ConfigFile = serde_json::from_str(&text)
-            .map_err(|e| MockError::config(format!("{} is not a valid mock configuration", path.display())).with_source(e))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| MockError::io(format!("reading {}", path.display()), e))?;
+        let file: ConfigFile = serde_json::from_str(&text).map_err(|e| {
+            MockError::config(format!(
+                "{} is not a valid mock configuration",
+                path.display()
+            ))
+            .with_source(e)
+        })?;
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc());
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| OffsetDateTime::now_utc());
         Ok(Self {
-            listen: file.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+            listen: file
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
             start_time: now,
             time_scale: file.time_scale.unwrap_or(1).max(1),
             hang_for: std::time::Duration::from_secs(30),
@@ -384,7 +459,8 @@ impl MockConfig {
     /// # Errors
     /// [`MockError`] if a file cannot be written.
     pub fn write_setup(&self, dir: &Path) -> Result<Vec<(PathBuf, &'static str)>, MockError> {
-        std::fs::create_dir_all(dir).map_err(|e| MockError::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| MockError::io(format!("creating {}", dir.display()), e))?;
         let mut written = self.wechat.write(dir)?;
         let config = serde_json::json!({
             "listen": self.listen.to_string(),
@@ -394,7 +470,8 @@ impl MockConfig {
         let path = dir.join("mock.json");
         let text = serde_json::to_string_pretty(&config)
             .map_err(|e| MockError::config("serializing mock.json").with_source(e))?;
-        std::fs::write(&path, text).map_err(|e| MockError::io(format!("writing {}", path.display()), e))?;
+        std::fs::write(&path, text)
+            .map_err(|e| MockError::io(format!("writing {}", path.display()), e))?;
         written.push((path, "simulator configuration (payagg-mock serve --config)"));
         Ok(written)
     }

@@ -68,7 +68,12 @@ impl FaultRule {
     /// `fault` for requests in `scope`, on any channel and endpoint.
     #[must_use]
     pub fn new(fault: FaultKind, scope: FaultScope) -> Self {
-        Self { fault, scope, channel: None, endpoint: None }
+        Self {
+            fault,
+            scope,
+            channel: None,
+            endpoint: None,
+        }
     }
 
     /// Only on `channel`.
@@ -102,7 +107,11 @@ pub struct Faults {
 impl Faults {
     /// Add a rule. Rules are tried in the order they were added; the first that fires wins.
     pub fn add(&self, rule: FaultRule) {
-        self.lock().push(Active { rule, seen: 0, fired: 0 });
+        self.lock().push(Active {
+            rule,
+            seen: 0,
+            fired: 0,
+        });
     }
 
     /// Remove every rule.
@@ -117,7 +126,9 @@ impl Faults {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Active>> {
-        self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.rules
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The fault to inject into this request, if any.
@@ -167,12 +178,23 @@ mod tests {
         let f = Faults::default();
         f.add(FaultRule::new(FaultKind::SystemError, FaultScope::Next(2)).endpoint("wechat.query"));
         assert_eq!(f.check(Channel::Wechat, "wechat.prepay"), None);
-        assert_eq!(f.check(Channel::Wechat, "wechat.query"), Some(FaultKind::SystemError));
-        assert_eq!(f.check(Channel::Wechat, "wechat.query"), Some(FaultKind::SystemError));
+        assert_eq!(
+            f.check(Channel::Wechat, "wechat.query"),
+            Some(FaultKind::SystemError)
+        );
+        assert_eq!(
+            f.check(Channel::Wechat, "wechat.query"),
+            Some(FaultKind::SystemError)
+        );
         assert_eq!(f.check(Channel::Wechat, "wechat.query"), None);
         f.clear();
-        f.add(FaultRule::new(FaultKind::DropConnection, FaultScope::PerMille(250)).channel(Channel::Wechat));
-        let hits = (0..100).filter(|_| f.check(Channel::Wechat, "x").is_some()).count();
+        f.add(
+            FaultRule::new(FaultKind::DropConnection, FaultScope::PerMille(250))
+                .channel(Channel::Wechat),
+        );
+        let hits = (0..100)
+            .filter(|_| f.check(Channel::Wechat, "x").is_some())
+            .count();
         assert_eq!(hits, 25);
         assert_eq!(f.check(Channel::Alipay, "x"), None);
     }

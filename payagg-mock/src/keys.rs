@@ -22,7 +22,9 @@ pub(crate) struct GeneratedKey {
 
 impl std::fmt::Debug for GeneratedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeneratedKey").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("GeneratedKey")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -38,7 +40,11 @@ pub(crate) fn generate_rsa() -> Result<GeneratedKey, MockError> {
         .map_err(|e| MockError::config("SPKI encoding failed").with_source(e))?;
     let parsed = RsaPrivateKey::from_pem(&pem)
         .map_err(|e| MockError::config("generated key did not parse").with_source(e))?;
-    Ok(GeneratedKey { pem: SecretString::from(pem.to_string()), public_pem, key: parsed })
+    Ok(GeneratedKey {
+        pem: SecretString::from(pem.to_string()),
+        public_pem,
+        key: parsed,
+    })
 }
 
 pub(crate) fn rcgen_key(pem: &str) -> Result<KeyPair, MockError> {
@@ -93,7 +99,12 @@ impl std::fmt::Debug for Ca {
     }
 }
 
-fn params(cn: &str, ou: Option<&str>, now: OffsetDateTime, years: i64) -> Result<CertificateParams, MockError> {
+fn params(
+    cn: &str,
+    ou: Option<&str>,
+    now: OffsetDateTime,
+    years: i64,
+) -> Result<CertificateParams, MockError> {
     let mut p = CertificateParams::new(Vec::<String>::new())
         .map_err(|e| MockError::config("certificate parameters").with_source(e))?;
     let mut dn = DistinguishedName::new();
@@ -120,8 +131,13 @@ impl Ca {
         let mut p = params(cn, None, now, 20)?;
         p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let cert = p.self_signed(&kp).map_err(|e| MockError::config("CA certificate").with_source(e))?;
-        Ok(Self { issuer: Issuer::new(p, kp), cert_pem: cert.pem() })
+        let cert = p
+            .self_signed(&kp)
+            .map_err(|e| MockError::config("CA certificate").with_source(e))?;
+        Ok(Self {
+            issuer: Issuer::new(p, kp),
+            cert_pem: cert.pem(),
+        })
     }
 
     /// Issue a leaf certificate for `key` (PKCS#8 PEM).
@@ -134,7 +150,10 @@ impl Ca {
     ) -> Result<(String, Certificate), MockError> {
         let kp = rcgen_key(key_pem)?;
         let mut p = params(cn, ou, now, 5)?;
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        p.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
         let cert = p
             .signed_by(&kp, &self.issuer)
             .map_err(|e| MockError::config("leaf certificate").with_source(e))?;

@@ -121,5 +121,8 @@ pub use server::MockServer;
 pub use state::{Order, OrderStatus, RefundRecord, RefundStatus};
 
 /// The channels the simulator will serve.
-pub const CHANNELS: [payagg_core::Channel; 3] =
-    [payagg_core::Channel::Wechat, payagg_core::Channel::Alipay, payagg_core::Channel::Unionpay];
+pub const CHANNELS: [payagg_core::Channel; 3] = [
+    payagg_core::Channel::Wechat,
+    payagg_core::Channel::Alipay,
+    payagg_core::Channel::Unionpay,
+];

@@ -77,7 +77,10 @@ impl Delivery {
     /// A header's value (case-insensitive name).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -101,7 +104,9 @@ pub struct Notifier {
 
 impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Notifier").field("time_scale", &self.inner.time_scale).finish_non_exhaustive()
+        f.debug_struct("Notifier")
+            .field("time_scale", &self.inner.time_scale)
+            .finish_non_exhaustive()
     }
 }
 
@@ -242,10 +247,15 @@ impl Notifier {
             if acknowledged {
                 return;
             }
-            let Some(delay) = o.schedule.get(usize::try_from(attempt - 1).unwrap_or(usize::MAX)) else {
+            let Some(delay) = o
+                .schedule
+                .get(usize::try_from(attempt - 1).unwrap_or(usize::MAX))
+            else {
                 return;
             };
-            let real = Duration::from_millis(delay.saturating_mul(1000) / u64::from(self.inner.time_scale));
+            let real = Duration::from_millis(
+                delay.saturating_mul(1000) / u64::from(self.inner.time_scale),
+            );
             tokio::time::sleep(real).await;
         }
     }

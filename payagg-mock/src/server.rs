@@ -61,7 +61,10 @@ impl MockResponse {
     pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
         Self {
             status,
-            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: Bytes::from(value.to_string()),
         }
     }
@@ -83,7 +86,9 @@ pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
     while i < b.len() {
         match b[i] {
             b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 if let Some(v) = hex {
                     out.push(v);
                     i += 3;
@@ -125,7 +130,13 @@ impl Shared {
         self.clock.now()
     }
 
-    fn act(&self, channel: Channel, out_trade_no: &str, action: Action, payer: Option<&str>) -> Result<Order, MockError> {
+    fn act(
+        &self,
+        channel: Channel,
+        out_trade_no: &str,
+        action: Action,
+        payer: Option<&str>,
+    ) -> Result<Order, MockError> {
         let now = self.now();
         let order = self.store.with(now, |book| {
             let o = book.find_any(channel, out_trade_no)?;
@@ -218,7 +229,9 @@ impl MockServer {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| MockError::io(format!("binding {}", config.listen), e))?;
-        let addr = listener.local_addr().map_err(|e| MockError::io("reading the bound address", e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| MockError::io("reading the bound address", e))?;
         let clock = Arc::new(ManualClock::new(config.start_time));
         let notifier = Notifier::new(clock.clone(), config.time_scale);
         let base_url = format!("http://{addr}");
@@ -233,16 +246,25 @@ impl MockServer {
         let s = shared.clone();
         let accept = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let s = s.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| handle(s.clone(), req));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
                 });
             }
         })
         .abort_handle();
-        Ok(MockServer { shared, addr, accept, config })
+        Ok(MockServer {
+            shared,
+            addr,
+            accept,
+            config,
+        })
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -315,7 +337,9 @@ impl MockServer {
     /// One order by channel and merchant order number (any merchant).
     #[must_use]
     pub fn order(&self, channel: Channel, out_trade_no: &str) -> Option<Order> {
-        self.orders().into_iter().find(|o| o.channel == channel && o.out_trade_no == out_trade_no)
+        self.orders()
+            .into_iter()
+            .find(|o| o.channel == channel && o.out_trade_no == out_trade_no)
     }
 
     /// Pay an open order as `payer` (a default payer when `None`); sends the payment
@@ -323,7 +347,12 @@ impl MockServer {
     ///
     /// # Errors
     /// [`MockError`] (`NotFound`, `InvalidTransition`).
-    pub fn pay(&self, channel: Channel, out_trade_no: &str, payer: Option<&str>) -> Result<Order, MockError> {
+    pub fn pay(
+        &self,
+        channel: Channel,
+        out_trade_no: &str,
+        payer: Option<&str>,
+    ) -> Result<Order, MockError> {
         self.shared.act(channel, out_trade_no, Action::Pay, payer)
     }
 
@@ -332,7 +361,8 @@ impl MockServer {
     /// # Errors
     /// [`MockError`] (`NotFound`, `InvalidTransition`).
     pub fn user_paying(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
-        self.shared.act(channel, out_trade_no, Action::UserPaying, None)
+        self.shared
+            .act(channel, out_trade_no, Action::UserPaying, None)
     }
 
     /// Fail an open order's payment (WeChat `PAYERROR`).
@@ -366,13 +396,20 @@ impl MockServer {
     }
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(Dropped),
     };
-    let pq = parts.uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str).to_owned();
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map_or("/", http::uri::PathAndQuery::as_str)
+        .to_owned();
     let req = MockRequest {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -395,7 +432,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                     .ok()
                     .and_then(|s| s.canonical_reason())
                     .unwrap_or("Error");
-                MockResponse::text(status, &format!("<html><body><h1>{status} {reason}</h1></body></html>"))
+                MockResponse::text(
+                    status,
+                    &format!("<html><body><h1>{status} {reason}</h1></body></html>"),
+                )
             }
             Some(FaultKind::SystemError) => shared.wechat.system_error(),
             Some(f) => {
@@ -407,7 +447,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             None => shared.wechat.handle(&shared, &req),
         }
     } else {
-        MockResponse::json(404, &serde_json::json!({"code": "NOT_FOUND", "message": "no such endpoint in payagg-mock"}))
+        MockResponse::json(
+            404,
+            &serde_json::json!({"code": "NOT_FOUND", "message": "no such endpoint in payagg-mock"}),
+        )
     };
     let mut builder = Response::builder().status(resp.status);
     for (k, v) in &resp.headers {
@@ -477,8 +520,13 @@ fn control(shared: &Shared, req: &MockRequest) -> MockResponse {
 
 fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, MockResponse> {
     use http::Method;
-    let segs: Vec<String> =
-        req.path.trim_start_matches("/__mock").split('/').filter(|s| !s.is_empty()).map(|s| percent_decode(s, false)).collect();
+    let segs: Vec<String> = req
+        .path
+        .trim_start_matches("/__mock")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode(s, false))
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = &req.method;
     Ok(match (m, segs.as_slice()) {
@@ -488,14 +536,19 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
             to_json(&shared.store.orders())
         }
         (&Method::POST, ["orders", channel, no, action]) => {
-            let channel = Channel::from_name(channel).ok_or_else(|| bad_request("unknown channel"))?;
+            let channel =
+                Channel::from_name(channel).ok_or_else(|| bad_request("unknown channel"))?;
             let action = match *action {
                 "pay" => Action::Pay,
                 "user-paying" => Action::UserPaying,
                 "fail" => Action::Fail,
                 "expire" => Action::Expire,
                 "revoke" => Action::Revoke,
-                _ => return Err(bad_request("action must be pay, user-paying, fail, expire or revoke")),
+                _ => {
+                    return Err(bad_request(
+                        "action must be pay, user-paying, fail, expire or revoke",
+                    ));
+                }
             };
             let body: PayBody = parse(&req.body)?;
             match shared.act(channel, no, action, body.payer.as_deref()) {
@@ -521,22 +574,36 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
         (&Method::POST, ["faults"]) => {
             let rule: FaultRule = parse_required(&req.body)?;
             shared.faults.add(rule);
-            MockResponse::json(200, &serde_json::json!({"rules": shared.faults.fired().len()}))
+            MockResponse::json(
+                200,
+                &serde_json::json!({"rules": shared.faults.fired().len()}),
+            )
         }
-        (&Method::GET, ["faults"]) => MockResponse::json(200, &serde_json::json!({"fired": shared.faults.fired()})),
+        (&Method::GET, ["faults"]) => {
+            MockResponse::json(200, &serde_json::json!({"fired": shared.faults.fired()}))
+        }
         (&Method::DELETE, ["faults"]) => {
             shared.faults.clear();
             MockResponse::json(200, &serde_json::json!({"rules": 0}))
         }
-        (&Method::GET, ["clock"]) => MockResponse::json(200, &serde_json::json!({"now": crate::wechat::rfc3339(shared.now())})),
+        (&Method::GET, ["clock"]) => MockResponse::json(
+            200,
+            &serde_json::json!({"now": crate::wechat::rfc3339(shared.now())}),
+        ),
         (&Method::POST, ["clock", "advance"]) => {
             let body: AdvanceBody = parse_required(&req.body)?;
             shared.clock.advance(Duration::seconds(body.seconds));
             shared.store.expire(shared.now());
-            MockResponse::json(200, &serde_json::json!({"now": crate::wechat::rfc3339(shared.now())}))
+            MockResponse::json(
+                200,
+                &serde_json::json!({"now": crate::wechat::rfc3339(shared.now())}),
+            )
         }
         (&Method::GET, ["wechat", "setup"]) => shared.wechat.public_setup(),
-        _ => MockResponse::json(404, &serde_json::json!({"error": "unknown control endpoint; see the payagg-mock crate docs"})),
+        _ => MockResponse::json(
+            404,
+            &serde_json::json!({"error": "unknown control endpoint; see the payagg-mock crate docs"}),
+        ),
     })
 }
 

@@ -124,7 +124,9 @@ impl Order {
         self.refunds
             .iter()
             .filter(|r| matches!(r.status, RefundStatus::Processing | RefundStatus::Success))
-            .fold(Money::zero(self.amount.currency()), |acc, r| acc.checked_add(r.amount).unwrap_or(acc))
+            .fold(Money::zero(self.amount.currency()), |acc, r| {
+                acc.checked_add(r.amount).unwrap_or(acc)
+            })
     }
 }
 
@@ -144,7 +146,9 @@ impl Store {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Order>> {
-        self.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.orders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Close every open order whose expiry has passed at `now`.
@@ -157,7 +161,11 @@ impl Store {
     }
 
     /// Run `f` on the map while holding the lock.
-    pub(crate) fn with<R>(&self, now: OffsetDateTime, f: impl FnOnce(&mut OrderBook<'_>) -> R) -> R {
+    pub(crate) fn with<R>(
+        &self,
+        now: OffsetDateTime,
+        f: impl FnOnce(&mut OrderBook<'_>) -> R,
+    ) -> R {
         let mut g = self.lock();
         for o in g.values_mut() {
             if o.status.is_open() && o.expire_at <= now {
@@ -180,29 +188,65 @@ pub(crate) struct OrderBook<'a> {
 }
 
 impl OrderBook<'_> {
-    pub(crate) fn get_mut(&mut self, channel: Channel, merchant: &str, out_trade_no: &str) -> Option<&mut Order> {
-        self.map.get_mut(&(channel, merchant.to_owned(), out_trade_no.to_owned()))
+    pub(crate) fn get_mut(
+        &mut self,
+        channel: Channel,
+        merchant: &str,
+        out_trade_no: &str,
+    ) -> Option<&mut Order> {
+        self.map
+            .get_mut(&(channel, merchant.to_owned(), out_trade_no.to_owned()))
     }
 
-    pub(crate) fn by_transaction_id(&mut self, channel: Channel, merchant: &str, id: &str) -> Option<&mut Order> {
-        self.map.values_mut().find(|o| o.channel == channel && o.merchant == merchant && o.transaction_id == id)
-    }
-
-    pub(crate) fn by_out_refund_no(&mut self, channel: Channel, merchant: &str, no: &str) -> Option<&mut Order> {
+    pub(crate) fn by_transaction_id(
+        &mut self,
+        channel: Channel,
+        merchant: &str,
+        id: &str,
+    ) -> Option<&mut Order> {
         self.map
             .values_mut()
-            .find(|o| o.channel == channel && o.merchant == merchant && o.refunds.iter().any(|r| r.out_refund_no == no))
+            .find(|o| o.channel == channel && o.merchant == merchant && o.transaction_id == id)
+    }
+
+    pub(crate) fn by_out_refund_no(
+        &mut self,
+        channel: Channel,
+        merchant: &str,
+        no: &str,
+    ) -> Option<&mut Order> {
+        self.map.values_mut().find(|o| {
+            o.channel == channel
+                && o.merchant == merchant
+                && o.refunds.iter().any(|r| r.out_refund_no == no)
+        })
     }
 
     /// Any merchant's order with this number (control calls).
-    pub(crate) fn find_any(&mut self, channel: Channel, out_trade_no: &str) -> Result<&mut Order, MockError> {
+    pub(crate) fn find_any(
+        &mut self,
+        channel: Channel,
+        out_trade_no: &str,
+    ) -> Result<&mut Order, MockError> {
         self.map
             .values_mut()
             .find(|o| o.channel == channel && o.out_trade_no == out_trade_no)
-            .ok_or_else(|| MockError::new(MockErrorKind::NotFound, format!("no {channel} order {out_trade_no}")))
+            .ok_or_else(|| {
+                MockError::new(
+                    MockErrorKind::NotFound,
+                    format!("no {channel} order {out_trade_no}"),
+                )
+            })
     }
 
     pub(crate) fn insert(&mut self, order: Order) {
-        self.map.insert((order.channel, order.merchant.clone(), order.out_trade_no.clone()), order);
+        self.map.insert(
+            (
+                order.channel,
+                order.merchant.clone(),
+                order.out_trade_no.clone(),
+            ),
+            order,
+        );
     }
 }

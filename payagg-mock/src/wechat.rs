@@ -22,8 +22,9 @@ use crate::server::{MockRequest, MockResponse, Shared, percent_decode};
 use crate::state::{Order, OrderStatus, RefundRecord, RefundStatus};
 
 /// WeChat's payment and refund notification retry schedule (brief §5.4), in seconds.
-pub(crate) const RETRY_SCHEDULE: &[u64] =
-    &[15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
+pub(crate) const RETRY_SCHEDULE: &[u64] = &[
+    15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+];
 
 /// The five-minute window on request timestamps.
 const WINDOW_SECS: i64 = 300;
@@ -44,7 +45,15 @@ pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
 
 fn compact(t: OffsetDateTime) -> String {
     let t = t.to_offset(CHINA_OFFSET);
-    format!("{:04}{:02}{:02}{:02}{:02}{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// A WeChat error answer (never signed).
@@ -58,7 +67,12 @@ struct WxError {
 
 impl WxError {
     fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), detail: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            detail: None,
+        }
     }
 
     fn detail(mut self, detail: Value) -> Self {
@@ -103,11 +117,18 @@ struct Caller {
 
 impl WechatSim {
     pub(crate) fn new(setup: WechatSetup, base_url: String) -> Self {
-        Self { setup, base_url, balance: Mutex::new(None) }
+        Self {
+            setup,
+            base_url,
+            balance: Mutex::new(None),
+        }
     }
 
     pub(crate) fn set_balance(&self, fen: Option<u64>) {
-        *self.balance.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = fen;
+        *self
+            .balance
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fen;
     }
 
     /// The endpoint name used by fault rules, or `None` when the request is not WeChat's.
@@ -116,7 +137,9 @@ impl WechatSim {
         if !p.starts_with("/v3/") {
             return None;
         }
-        let p = p.strip_prefix("/v3/pay/partner/transactions").or_else(|| p.strip_prefix("/v3/pay/transactions"));
+        let p = p
+            .strip_prefix("/v3/pay/partner/transactions")
+            .or_else(|| p.strip_prefix("/v3/pay/transactions"));
         Some(match (req.method.as_str(), p) {
             ("POST", Some(rest)) if rest.ends_with("/close") => "wechat.close",
             ("POST", Some(_)) => "wechat.prepay",
@@ -154,15 +177,24 @@ impl WechatSim {
     /// Verify, route and sign one APIv3 request.
     pub(crate) fn handle(&self, shared: &Shared, req: &MockRequest) -> MockResponse {
         let now = shared.now();
-        let result = self.authenticate(req, now).and_then(|caller| self.route(shared, req, &caller, now));
+        let result = self
+            .authenticate(req, now)
+            .and_then(|caller| self.route(shared, req, &caller, now));
         match result {
             Ok((status, body)) => {
                 let body = body.map(|v| Bytes::from(v.to_string())).unwrap_or_default();
                 let mut headers = self.sign_headers(req.header(headers::SERIAL), now, &body);
                 if !body.is_empty() {
-                    headers.push(("Content-Type".into(), "application/json; charset=utf-8".into()));
+                    headers.push((
+                        "Content-Type".into(),
+                        "application/json; charset=utf-8".into(),
+                    ));
                 }
-                MockResponse { status, headers, body }
+                MockResponse {
+                    status,
+                    headers,
+                    body,
+                }
             }
             Err(e) => e.into_response(),
         }
@@ -183,43 +215,76 @@ impl WechatSim {
         }
     }
 
-    fn sign_headers(&self, requested: Option<&str>, now: OffsetDateTime, body: &[u8]) -> Vec<(String, String)> {
+    fn sign_headers(
+        &self,
+        requested: Option<&str>,
+        now: OffsetDateTime,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
         let (key, serial) = self.signer_for(requested);
         signed_headers(key, &serial, now, body)
     }
 
     fn authenticate(&self, req: &MockRequest, now: OffsetDateTime) -> Result<Caller, WxError> {
-        if req.header("accept").is_none_or(str::is_empty) || req.header("user-agent").is_none_or(str::is_empty) {
-            return Err(WxError::new(400, "INVALID_REQUEST", "Http头缺少Accept或User-Agent"));
+        if req.header("accept").is_none_or(str::is_empty)
+            || req.header("user-agent").is_none_or(str::is_empty)
+        {
+            return Err(WxError::new(
+                400,
+                "INVALID_REQUEST",
+                "Http头缺少Accept或User-Agent",
+            ));
         }
         let Some(value) = req.header("authorization") else {
             return Err(WxError::sign("Http头缺少Authorization"));
         };
         if !value.starts_with(AUTH_SCHEME) {
-            return Err(WxError::sign("错误的签名方案，请使用WECHATPAY2-SHA256-RSA2048"));
+            return Err(WxError::sign(
+                "错误的签名方案，请使用WECHATPAY2-SHA256-RSA2048",
+            ));
         }
         let auth = AuthorizationHeader::parse(value).map_err(|e| {
             WxError::sign("Http头Authorization值格式错误，请参考《微信支付商户REST API签名规则》")
-                .detail(json!({"field": "authorization", "issue": e.reason(), "location": "header"}))
+                .detail(
+                    json!({"field": "authorization", "issue": e.reason(), "location": "header"}),
+                )
         })?;
         if auth.mchid != self.setup.mchid() {
             return Err(WxError::new(400, "MCH_NOT_EXISTS", "商户号不存在"));
         }
-        if !auth.serial_no.eq_ignore_ascii_case(&self.setup.merchant_serial()) {
-            return Err(WxError::sign("商户证书序列号有误。请使用签名私钥匹配的证书序列号"));
+        if !auth
+            .serial_no
+            .eq_ignore_ascii_case(&self.setup.merchant_serial())
+        {
+            return Err(WxError::sign(
+                "商户证书序列号有误。请使用签名私钥匹配的证书序列号",
+            ));
         }
         let ts: i64 = auth
             .timestamp
             .parse()
             .ok()
-            .filter(|_| auth.timestamp.len() <= 10 && auth.timestamp.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|_| {
+                auth.timestamp.len() <= 10 && auth.timestamp.bytes().all(|b| b.is_ascii_digit())
+            })
             .ok_or_else(|| WxError::sign("Http头Authorization中的timestamp格式错误"))?;
         if (now.unix_timestamp() - ts).abs() > WINDOW_SECS {
-            return Err(WxError::sign("Http头Authorization中的timestamp与发起请求的时间不得超过5分钟"));
+            return Err(WxError::sign(
+                "Http头Authorization中的timestamp与发起请求的时间不得超过5分钟",
+            ));
         }
         let method = req.method.as_str();
-        if auth.verify(self.setup.merchant_public(), method, &req.target, &req.body).is_err() {
-            let message = sign::request_message(method, &req.target, &auth.timestamp, &auth.nonce_str, &req.body);
+        if auth
+            .verify(self.setup.merchant_public(), method, &req.target, &req.body)
+            .is_err()
+        {
+            let message = sign::request_message(
+                method,
+                &req.target,
+                &auth.timestamp,
+                &auth.nonce_str,
+                &req.body,
+            );
             let text = String::from_utf8_lossy(&message);
             let truncated: String = text.chars().take(128).collect();
             return Err(WxError::sign("错误的签名，验签失败").detail(json!({
@@ -237,39 +302,77 @@ impl WechatSim {
         Ok(Caller { mchid: auth.mchid })
     }
 
-    fn route(&self, shared: &Shared, req: &MockRequest, caller: &Caller, now: OffsetDateTime) -> WxResult {
+    fn route(
+        &self,
+        shared: &Shared,
+        req: &MockRequest,
+        caller: &Caller,
+        now: OffsetDateTime,
+    ) -> WxResult {
         let path = req.path.as_str();
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let get = req.method == http::Method::GET;
         let post = req.method == http::Method::POST;
         match segs.as_slice() {
-            ["v3", "pay", "transactions", kind] if post => self.prepay(shared, req, caller, kind, false, now),
-            ["v3", "pay", "partner", "transactions", kind] if post => self.prepay(shared, req, caller, kind, true, now),
-            ["v3", "pay", "transactions", by @ ("out-trade-no" | "id"), no] if get => {
-                self.query(shared, req, caller, by, no, false, now)
+            ["v3", "pay", "transactions", kind] if post => {
+                self.prepay(shared, req, caller, kind, false, now)
             }
-            ["v3", "pay", "partner", "transactions", by @ ("out-trade-no" | "id"), no] if get => {
-                self.query(shared, req, caller, by, no, true, now)
+            ["v3", "pay", "partner", "transactions", kind] if post => {
+                self.prepay(shared, req, caller, kind, true, now)
             }
+            [
+                "v3",
+                "pay",
+                "transactions",
+                by @ ("out-trade-no" | "id"),
+                no,
+            ] if get => self.query(shared, req, caller, by, no, false, now),
+            [
+                "v3",
+                "pay",
+                "partner",
+                "transactions",
+                by @ ("out-trade-no" | "id"),
+                no,
+            ] if get => self.query(shared, req, caller, by, no, true, now),
             ["v3", "pay", "transactions", "out-trade-no", no, "close"] if post => {
                 self.close(shared, req, caller, no, false, now)
             }
-            ["v3", "pay", "partner", "transactions", "out-trade-no", no, "close"] if post => {
-                self.close(shared, req, caller, no, true, now)
+            [
+                "v3",
+                "pay",
+                "partner",
+                "transactions",
+                "out-trade-no",
+                no,
+                "close",
+            ] if post => self.close(shared, req, caller, no, true, now),
+            ["v3", "refund", "domestic", "refunds"] if post => {
+                self.refund(shared, req, caller, now)
             }
-            ["v3", "refund", "domestic", "refunds"] if post => self.refund(shared, req, caller, now),
-            ["v3", "refund", "domestic", "refunds", no] if get => self.refund_query(shared, req, caller, no, now),
+            ["v3", "refund", "domestic", "refunds", no] if get => {
+                self.refund_query(shared, req, caller, no, now)
+            }
             ["v3", "certificates"] if get => Ok((200, Some(self.certificates(now)))),
-            _ if segs.first() == Some(&"v3") && (get || post) => {
-                Err(WxError::new(404, "NOT_FOUND", "请求的资源不存在（payagg-mock 未实现该接口）"))
-            }
+            _ if segs.first() == Some(&"v3") && (get || post) => Err(WxError::new(
+                404,
+                "NOT_FOUND",
+                "请求的资源不存在（payagg-mock 未实现该接口）",
+            )),
             _ => Err(WxError::new(405, "METHOD_NOT_ALLOWED", "不支持的请求方法")),
         }
     }
 
-    fn merchant_key(&self, caller: &Caller, partner: bool, sub_mchid: Option<&str>) -> Result<String, WxError> {
+    fn merchant_key(
+        &self,
+        caller: &Caller,
+        partner: bool,
+        sub_mchid: Option<&str>,
+    ) -> Result<String, WxError> {
         if partner {
-            let sub = sub_mchid.filter(|s| !s.is_empty()).ok_or_else(|| WxError::param("sub_mchid", "sub_mchid为必填参数", "body"))?;
+            let sub = sub_mchid
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| WxError::param("sub_mchid", "sub_mchid为必填参数", "body"))?;
             Ok(format!("{}/{}", caller.mchid, sub))
         } else {
             Ok(caller.mchid.clone())
@@ -277,7 +380,15 @@ impl WechatSim {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn prepay(&self, shared: &Shared, req: &MockRequest, caller: &Caller, kind: &str, partner: bool, now: OffsetDateTime) -> WxResult {
+    fn prepay(
+        &self,
+        shared: &Shared,
+        req: &MockRequest,
+        caller: &Caller,
+        kind: &str,
+        partner: bool,
+        now: OffsetDateTime,
+    ) -> WxResult {
         let trade_type = match kind {
             "jsapi" => "JSAPI",
             "native" => "NATIVE",
@@ -292,46 +403,108 @@ impl WechatSim {
         } else {
             (body.appid.as_deref(), body.mchid.as_deref())
         };
-        let (appid_name, mchid_name) = if partner { ("/sp_appid", "/sp_mchid") } else { ("/appid", "/mchid") };
+        let (appid_name, mchid_name) = if partner {
+            ("/sp_appid", "/sp_mchid")
+        } else {
+            ("/appid", "/mchid")
+        };
         let appid = appid.ok_or_else(|| WxError::param(appid_name, "缺少必填参数", "body"))?;
-        let mchid = mchid_field.ok_or_else(|| WxError::param(mchid_name, "缺少必填参数", "body"))?;
+        let mchid =
+            mchid_field.ok_or_else(|| WxError::param(mchid_name, "缺少必填参数", "body"))?;
         if mchid != caller.mchid {
-            return Err(WxError::new(400, "INVALID_REQUEST", "请求中的商户号与Authorization中的mchid不一致"));
+            return Err(WxError::new(
+                400,
+                "INVALID_REQUEST",
+                "请求中的商户号与Authorization中的mchid不一致",
+            ));
         }
         if appid != self.setup.appid() {
-            return Err(WxError::new(400, "APPID_MCHID_NOT_MATCH", "AppID和mch_id不匹配"));
+            return Err(WxError::new(
+                400,
+                "APPID_MCHID_NOT_MATCH",
+                "AppID和mch_id不匹配",
+            ));
         }
         let merchant = self.merchant_key(caller, partner, body.sub_mchid.as_deref())?;
         if body.description.is_empty() || body.description.chars().count() > 127 {
-            return Err(WxError::param("/description", "长度应为1到127个字符", "body"));
+            return Err(WxError::param(
+                "/description",
+                "长度应为1到127个字符",
+                "body",
+            ));
         }
         let no = &body.out_trade_no;
-        if !(6..=32).contains(&no.len()) || !no.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-*|".contains(&b)) {
-            return Err(WxError::param("/out_trade_no", "长度6到32，只能是数字、大小写字母_-*|", "body"));
+        if !(6..=32).contains(&no.len())
+            || !no
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-*|".contains(&b))
+        {
+            return Err(WxError::param(
+                "/out_trade_no",
+                "长度6到32，只能是数字、大小写字母_-*|",
+                "body",
+            ));
         }
-        if !(body.notify_url.starts_with("https://") || body.notify_url.starts_with("http://")) || body.notify_url.contains('?') {
-            return Err(WxError::param("/notify_url", "notify_url格式不正确：需为不带参数的http(s)地址", "body"));
+        if !(body.notify_url.starts_with("https://") || body.notify_url.starts_with("http://"))
+            || body.notify_url.contains('?')
+        {
+            return Err(WxError::param(
+                "/notify_url",
+                "notify_url格式不正确：需为不带参数的http(s)地址",
+                "body",
+            ));
         }
         let total = u64::try_from(body.amount.total)
             .ok()
             .filter(|t| *t > 0)
             .ok_or_else(|| WxError::param("/amount/total", "金额必须大于0", "body"))?;
         if body.amount.currency.as_deref().is_some_and(|c| c != "CNY") {
-            return Err(WxError::param("/amount/currency", "Currency code is invalid", "body"));
+            return Err(WxError::param(
+                "/amount/currency",
+                "Currency code is invalid",
+                "body",
+            ));
         }
-        let payer_id = body.payer.as_ref().and_then(|p| p.openid.clone().or_else(|| p.sp_openid.clone()).or_else(|| p.sub_openid.clone()));
+        let payer_id = body.payer.as_ref().and_then(|p| {
+            p.openid
+                .clone()
+                .or_else(|| p.sp_openid.clone())
+                .or_else(|| p.sub_openid.clone())
+        });
         if trade_type == "JSAPI" && payer_id.is_none() {
-            return Err(WxError::param(if partner { "/payer/sp_openid" } else { "/payer/openid" }, "JSAPI下单必须传openid", "body"));
+            return Err(WxError::param(
+                if partner {
+                    "/payer/sp_openid"
+                } else {
+                    "/payer/openid"
+                },
+                "JSAPI下单必须传openid",
+                "body",
+            ));
         }
-        if trade_type == "MWEB" && body.scene_info.as_ref().and_then(|s| s.h5_info.as_ref()).is_none() {
-            return Err(WxError::param("/scene_info/h5_info", "H5下单必须传h5_info", "body"));
+        if trade_type == "MWEB"
+            && body
+                .scene_info
+                .as_ref()
+                .and_then(|s| s.h5_info.as_ref())
+                .is_none()
+        {
+            return Err(WxError::param(
+                "/scene_info/h5_info",
+                "H5下单必须传h5_info",
+                "body",
+            ));
         }
         let expire_at = match &body.time_expire {
-            Some(t) => OffsetDateTime::parse(t, &Rfc3339).map_err(|_| WxError::param("/time_expire", "时间格式不正确", "body"))?,
+            Some(t) => OffsetDateTime::parse(t, &Rfc3339)
+                .map_err(|_| WxError::param("/time_expire", "时间格式不正确", "body"))?,
             None => now + time::Duration::hours(2),
         };
         let amount = Money::from_minor(total, Currency::Cny);
-        let fingerprint = format!("{trade_type}|{appid}|{}|{total}|{:?}", body.description, body.sub_appid);
+        let fingerprint = format!(
+            "{trade_type}|{appid}|{}|{total}|{:?}",
+            body.description, body.sub_appid
+        );
         let created = shared.store.with(now, |book| -> Result<Value, WxError> {
             if let Some(o) = book.get_mut(Channel::Wechat, &merchant, no) {
                 if o.paid_at.is_some() {
@@ -387,29 +560,56 @@ impl WechatSim {
         Ok((200, Some(created)))
     }
 
-    fn query_merchant(&self, req: &MockRequest, caller: &Caller, partner: bool) -> Result<String, WxError> {
+    fn query_merchant(
+        &self,
+        req: &MockRequest,
+        caller: &Caller,
+        partner: bool,
+    ) -> Result<String, WxError> {
         if partner {
-            let sp = req.query_param("sp_mchid").ok_or_else(|| WxError::param("sp_mchid", "sp_mchid为必填参数", "query"))?;
+            let sp = req
+                .query_param("sp_mchid")
+                .ok_or_else(|| WxError::param("sp_mchid", "sp_mchid为必填参数", "query"))?;
             if sp != caller.mchid {
-                return Err(WxError::new(400, "INVALID_REQUEST", "sp_mchid与Authorization中的mchid不一致"));
+                return Err(WxError::new(
+                    400,
+                    "INVALID_REQUEST",
+                    "sp_mchid与Authorization中的mchid不一致",
+                ));
             }
             self.merchant_key(caller, true, req.query_param("sub_mchid").as_deref())
         } else {
-            let m = req.query_param("mchid").ok_or_else(|| WxError::param("mchid", "mchid为必填参数", "query"))?;
+            let m = req
+                .query_param("mchid")
+                .ok_or_else(|| WxError::param("mchid", "mchid为必填参数", "query"))?;
             if m != caller.mchid {
-                return Err(WxError::new(400, "INVALID_REQUEST", "mchid与Authorization中的mchid不一致"));
+                return Err(WxError::new(
+                    400,
+                    "INVALID_REQUEST",
+                    "mchid与Authorization中的mchid不一致",
+                ));
             }
             Ok(m)
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn query(&self, shared: &Shared, req: &MockRequest, caller: &Caller, by: &str, no: &str, partner: bool, now: OffsetDateTime) -> WxResult {
+    fn query(
+        &self,
+        shared: &Shared,
+        req: &MockRequest,
+        caller: &Caller,
+        by: &str,
+        no: &str,
+        partner: bool,
+        now: OffsetDateTime,
+    ) -> WxResult {
         let merchant = self.query_merchant(req, caller, partner)?;
         let no = percent_decode(no, false);
         shared.store.with(now, |book| {
             let order = if by == "id" {
-                book.by_transaction_id(Channel::Wechat, &merchant, &no).filter(|o| o.paid_at.is_some())
+                book.by_transaction_id(Channel::Wechat, &merchant, &no)
+                    .filter(|o| o.paid_at.is_some())
             } else {
                 book.get_mut(Channel::Wechat, &merchant, &no)
             };
@@ -418,17 +618,35 @@ impl WechatSim {
         })
     }
 
-    fn close(&self, shared: &Shared, req: &MockRequest, caller: &Caller, no: &str, partner: bool, now: OffsetDateTime) -> WxResult {
-        let body: wire::CloseRequest =
-            serde_json::from_slice(&req.body).map_err(|e| WxError::param("/", format!("请求体无法解析: {e}"), "body"))?;
-        let mchid = if partner { body.sp_mchid.as_deref() } else { body.mchid.as_deref() };
+    fn close(
+        &self,
+        shared: &Shared,
+        req: &MockRequest,
+        caller: &Caller,
+        no: &str,
+        partner: bool,
+        now: OffsetDateTime,
+    ) -> WxResult {
+        let body: wire::CloseRequest = serde_json::from_slice(&req.body)
+            .map_err(|e| WxError::param("/", format!("请求体无法解析: {e}"), "body"))?;
+        let mchid = if partner {
+            body.sp_mchid.as_deref()
+        } else {
+            body.mchid.as_deref()
+        };
         if mchid != Some(caller.mchid.as_str()) {
-            return Err(WxError::param(if partner { "/sp_mchid" } else { "/mchid" }, "商户号缺失或与Authorization中的mchid不一致", "body"));
+            return Err(WxError::param(
+                if partner { "/sp_mchid" } else { "/mchid" },
+                "商户号缺失或与Authorization中的mchid不一致",
+                "body",
+            ));
         }
         let merchant = self.merchant_key(caller, partner, body.sub_mchid.as_deref())?;
         let no = percent_decode(no, false);
         shared.store.with(now, |book| {
-            let o = book.get_mut(Channel::Wechat, &merchant, &no).ok_or_else(|| WxError::new(404, "ORDER_NOT_EXIST", "订单不存在"))?;
+            let o = book
+                .get_mut(Channel::Wechat, &merchant, &no)
+                .ok_or_else(|| WxError::new(404, "ORDER_NOT_EXIST", "订单不存在"))?;
             if o.paid_at.is_some() {
                 return Err(WxError::new(400, "INVALID_REQUEST", "订单已支付，不能关闭"));
             }
@@ -440,91 +658,156 @@ impl WechatSim {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn refund(&self, shared: &Shared, req: &MockRequest, caller: &Caller, now: OffsetDateTime) -> WxResult {
-        let body: wire::RefundCreateRequest =
-            serde_json::from_slice(&req.body).map_err(|e| WxError::param("/", format!("请求体无法解析: {e}"), "body"))?;
+    fn refund(
+        &self,
+        shared: &Shared,
+        req: &MockRequest,
+        caller: &Caller,
+        now: OffsetDateTime,
+    ) -> WxResult {
+        let body: wire::RefundCreateRequest = serde_json::from_slice(&req.body)
+            .map_err(|e| WxError::param("/", format!("请求体无法解析: {e}"), "body"))?;
         let merchant = match body.sub_mchid.as_deref() {
             Some(sub) => format!("{}/{sub}", caller.mchid),
             None => caller.mchid.clone(),
         };
         let no = &body.out_refund_no;
-        if no.is_empty() || no.len() > 64 || !no.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-|*@".contains(&b)) {
-            return Err(WxError::param("/out_refund_no", "长度1到64，只能是数字、大小写字母_-|*@", "body"));
+        if no.is_empty()
+            || no.len() > 64
+            || !no
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-|*@".contains(&b))
+        {
+            return Err(WxError::param(
+                "/out_refund_no",
+                "长度1到64，只能是数字、大小写字母_-|*@",
+                "body",
+            ));
         }
         if body.amount.currency != "CNY" {
-            return Err(WxError::param("/amount/currency", "Currency code is invalid", "body"));
+            return Err(WxError::param(
+                "/amount/currency",
+                "Currency code is invalid",
+                "body",
+            ));
         }
         let refund_fen = u64::try_from(body.amount.refund)
             .ok()
             .filter(|r| *r > 0)
             .ok_or_else(|| WxError::param("/amount/refund", "退款金额必须大于0", "body"))?;
-        let total_fen = u64::try_from(body.amount.total).map_err(|_| WxError::param("/amount/total", "订单金额不正确", "body"))?;
+        let total_fen = u64::try_from(body.amount.total)
+            .map_err(|_| WxError::param("/amount/total", "订单金额不正确", "body"))?;
         let refund_amount = Money::from_minor(refund_fen, Currency::Cny);
         let balance = &self.balance;
-        let (value, notification) = shared.store.with(now, |book| -> Result<(Value, Option<(Order, RefundRecord)>), WxError> {
-            if let Some(o) = book.by_out_refund_no(Channel::Wechat, &merchant, no) {
-                let same_order = body.out_trade_no.as_deref().is_none_or(|t| t == o.out_trade_no)
-                    && body.transaction_id.as_deref().is_none_or(|t| t == o.transaction_id);
-                let r = o.refunds.iter().find(|r| &r.out_refund_no == no).cloned();
-                return match r {
-                    Some(r) if same_order && r.amount == refund_amount => Ok((to_value(&refund_response(o, &r, now))?, None)),
-                    _ => Err(WxError::new(400, "INVALID_REQUEST", "退款单号已存在，但请求参数与原退款不一致")),
-                };
-            }
-            let order = match (&body.out_trade_no, &body.transaction_id) {
-                (Some(t), _) => book.get_mut(Channel::Wechat, &merchant, t),
-                (None, Some(id)) => book.by_transaction_id(Channel::Wechat, &merchant, id),
-                (None, None) => return Err(WxError::param("/out_trade_no", "out_trade_no和transaction_id必须二选一", "body")),
-            };
-            let order = order
-                .filter(|o| o.paid_at.is_some())
-                .ok_or_else(|| WxError::new(404, "RESOURCE_NOT_EXISTS", "订单不存在或未支付"))?;
-            if total_fen != order.amount.minor_units() {
-                return Err(WxError::param("/amount/total", "订单金额与原订单不一致", "body"));
-            }
-            Money::check_refundable(order.amount, order.refunded(), refund_amount)
-                .map_err(|_| WxError::new(400, "INVALID_REQUEST", "申请退款金额超过订单可退金额"))?;
-            if order.refunds.len() >= 50 {
-                return Err(WxError::new(403, "RULE_LIMIT", "同一笔订单最多退款50次"));
-            }
-            {
-                let mut bal = balance.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Some(b) = bal.as_mut() {
-                    if *b < refund_fen {
-                        return Err(WxError::new(403, "NOT_ENOUGH", "基本账户余额不足，请充值后重新发起"));
-                    }
-                    *b -= refund_fen;
+        let (value, notification) = shared.store.with(
+            now,
+            |book| -> Result<(Value, Option<(Order, RefundRecord)>), WxError> {
+                if let Some(o) = book.by_out_refund_no(Channel::Wechat, &merchant, no) {
+                    let same_order = body
+                        .out_trade_no
+                        .as_deref()
+                        .is_none_or(|t| t == o.out_trade_no)
+                        && body
+                            .transaction_id
+                            .as_deref()
+                            .is_none_or(|t| t == o.transaction_id);
+                    let r = o.refunds.iter().find(|r| &r.out_refund_no == no).cloned();
+                    return match r {
+                        Some(r) if same_order && r.amount == refund_amount => {
+                            Ok((to_value(&refund_response(o, &r, now))?, None))
+                        }
+                        _ => Err(WxError::new(
+                            400,
+                            "INVALID_REQUEST",
+                            "退款单号已存在，但请求参数与原退款不一致",
+                        )),
+                    };
                 }
-            }
-            let d = now.to_offset(CHINA_OFFSET);
-            let seq = shared.store.next_seq();
-            let record = RefundRecord {
-                out_refund_no: no.clone(),
-                refund_id: format!("503{:04}{:02}{:02}{:018}", d.year(), u8::from(d.month()), d.day(), seq),
-                amount: refund_amount,
-                status: RefundStatus::Success,
-                created_at: now,
-                success_at: Some(now),
-                notify_url: body.notify_url.clone().or_else(|| order.notify_url.clone()),
-                reason: body.reason.clone(),
-            };
-            order.refunds.push(record.clone());
-            // The create answer reports PROCESSING; the refund settles at once.
-            let mut processing = record.clone();
-            processing.status = RefundStatus::Processing;
-            processing.success_at = None;
-            let value = to_value(&refund_response(order, &processing, now))?;
-            Ok((value, Some((order.clone(), record))))
-        })?;
-        if let Some((order, record)) = notification {
-            if let Some(o) = self.refund_notification(shared, &order, &record) {
-                shared.notifier.dispatch(o);
-            }
+                let order = match (&body.out_trade_no, &body.transaction_id) {
+                    (Some(t), _) => book.get_mut(Channel::Wechat, &merchant, t),
+                    (None, Some(id)) => book.by_transaction_id(Channel::Wechat, &merchant, id),
+                    (None, None) => {
+                        return Err(WxError::param(
+                            "/out_trade_no",
+                            "out_trade_no和transaction_id必须二选一",
+                            "body",
+                        ));
+                    }
+                };
+                let order = order.filter(|o| o.paid_at.is_some()).ok_or_else(|| {
+                    WxError::new(404, "RESOURCE_NOT_EXISTS", "订单不存在或未支付")
+                })?;
+                if total_fen != order.amount.minor_units() {
+                    return Err(WxError::param(
+                        "/amount/total",
+                        "订单金额与原订单不一致",
+                        "body",
+                    ));
+                }
+                Money::check_refundable(order.amount, order.refunded(), refund_amount).map_err(
+                    |_| WxError::new(400, "INVALID_REQUEST", "申请退款金额超过订单可退金额"),
+                )?;
+                if order.refunds.len() >= 50 {
+                    return Err(WxError::new(403, "RULE_LIMIT", "同一笔订单最多退款50次"));
+                }
+                {
+                    let mut bal = balance
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some(b) = bal.as_mut() {
+                        if *b < refund_fen {
+                            return Err(WxError::new(
+                                403,
+                                "NOT_ENOUGH",
+                                "基本账户余额不足，请充值后重新发起",
+                            ));
+                        }
+                        *b -= refund_fen;
+                    }
+                }
+                let d = now.to_offset(CHINA_OFFSET);
+                let seq = shared.store.next_seq();
+                let record = RefundRecord {
+                    out_refund_no: no.clone(),
+                    refund_id: format!(
+                        "503{:04}{:02}{:02}{:018}",
+                        d.year(),
+                        u8::from(d.month()),
+                        d.day(),
+                        seq
+                    ),
+                    amount: refund_amount,
+                    status: RefundStatus::Success,
+                    created_at: now,
+                    success_at: Some(now),
+                    notify_url: body.notify_url.clone().or_else(|| order.notify_url.clone()),
+                    reason: body.reason.clone(),
+                };
+                order.refunds.push(record.clone());
+                // The create answer reports PROCESSING; the refund settles at once.
+                let mut processing = record.clone();
+                processing.status = RefundStatus::Processing;
+                processing.success_at = None;
+                let value = to_value(&refund_response(order, &processing, now))?;
+                Ok((value, Some((order.clone(), record))))
+            },
+        )?;
+        if let Some(o) = notification
+            .and_then(|(order, record)| self.refund_notification(shared, &order, &record))
+        {
+            shared.notifier.dispatch(o);
         }
         Ok((200, Some(value)))
     }
 
-    fn refund_query(&self, shared: &Shared, req: &MockRequest, caller: &Caller, no: &str, now: OffsetDateTime) -> WxResult {
+    fn refund_query(
+        &self,
+        shared: &Shared,
+        req: &MockRequest,
+        caller: &Caller,
+        no: &str,
+        now: OffsetDateTime,
+    ) -> WxResult {
         let merchant = match req.query_param("sub_mchid") {
             Some(sub) => format!("{}/{sub}", caller.mchid),
             None => caller.mchid.clone(),
@@ -545,7 +828,11 @@ impl WechatSim {
 
     fn certificates(&self, _now: OffsetDateTime) -> Value {
         let cert = self.setup.platform_cert();
-        let (nonce, ciphertext) = encrypt(&self.setup, "certificate", self.setup.platform_cert_pem().as_bytes());
+        let (nonce, ciphertext) = encrypt(
+            &self.setup,
+            "certificate",
+            self.setup.platform_cert_pem().as_bytes(),
+        );
         let item = wire::CertificateItem {
             serial_no: cert.serial_hex_upper(),
             effective_time: rfc3339(cert.not_before()),
@@ -561,12 +848,27 @@ impl WechatSim {
         serde_json::to_value(wire::CertificatesResponse { data: vec![item] }).unwrap_or(Value::Null)
     }
 
-    fn notification(&self, shared: &Shared, url: &str, event_type: &str, summary: &str, original_type: &str, plaintext: &[u8]) -> Outgoing {
+    fn notification(
+        &self,
+        shared: &Shared,
+        url: &str,
+        event_type: &str,
+        summary: &str,
+        original_type: &str,
+        plaintext: &[u8],
+    ) -> Outgoing {
         let now = shared.now();
         let (nonce, ciphertext) = encrypt(&self.setup, original_type, plaintext);
         let b = random_bytes::<16>();
         let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        let id = format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]);
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        );
         let envelope = wire::NotifyEnvelope {
             id: id.clone(),
             create_time: rfc3339(now),
@@ -606,18 +908,38 @@ impl WechatSim {
     pub(crate) fn payment_notification(&self, shared: &Shared, order: &Order) -> Option<Outgoing> {
         let url = order.notify_url.as_deref()?;
         let plaintext = serde_json::to_vec(&transaction(order)).ok()?;
-        Some(self.notification(shared, url, "TRANSACTION.SUCCESS", "支付成功", "transaction", &plaintext))
+        Some(self.notification(
+            shared,
+            url,
+            "TRANSACTION.SUCCESS",
+            "支付成功",
+            "transaction",
+            &plaintext,
+        ))
     }
 
-    fn refund_notification(&self, shared: &Shared, order: &Order, r: &RefundRecord) -> Option<Outgoing> {
+    fn refund_notification(
+        &self,
+        shared: &Shared,
+        order: &Order,
+        r: &RefundRecord,
+    ) -> Option<Outgoing> {
         let url = r.notify_url.as_deref()?;
         let partner = order.merchant.contains('/');
         let total = i64::try_from(order.amount.minor_units()).ok()?;
         let refund = i64::try_from(r.amount.minor_units()).ok()?;
         let n = wire::RefundNotification {
             mchid: (!partner).then(|| order.merchant.clone()),
-            sp_mchid: order.extra.get("sp_mchid").and_then(Value::as_str).map(str::to_owned),
-            sub_mchid: order.extra.get("sub_mchid").and_then(Value::as_str).map(str::to_owned),
+            sp_mchid: order
+                .extra
+                .get("sp_mchid")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            sub_mchid: order
+                .extra
+                .get("sub_mchid")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             out_trade_no: Some(order.out_trade_no.clone()),
             transaction_id: Some(order.transaction_id.clone()),
             out_refund_no: r.out_refund_no.clone(),
@@ -653,11 +975,22 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, WxError> {
 }
 
 /// The `Wechatpay-*` headers of a signed response or notification.
-fn signed_headers(key: &RsaPrivateKey, serial: &str, now: OffsetDateTime, body: &[u8]) -> Vec<(String, String)> {
+fn signed_headers(
+    key: &RsaPrivateKey,
+    serial: &str,
+    now: OffsetDateTime,
+    body: &[u8],
+) -> Vec<(String, String)> {
     let timestamp = now.unix_timestamp().to_string();
-    let nonce: String = random_bytes::<16>().iter().map(|b| format!("{b:02x}")).collect();
+    let nonce: String = random_bytes::<16>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let signature = sign::sign_response(key, &timestamp, &nonce, body);
-    let request_id: String = random_bytes::<20>().iter().map(|b| format!("{b:02X}")).collect();
+    let request_id: String = random_bytes::<20>()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
     vec![
         (headers::REQUEST_ID.into(), format!("{request_id}-0")),
         (headers::NONCE.into(), nonce),
@@ -723,11 +1056,15 @@ fn transaction(o: &Order) -> wire::Transaction {
         bank_type: paid.then(|| "OTHERS".into()),
         attach: o.attach.clone(),
         success_time: o.paid_at.map(rfc3339),
-        payer: o.payer.as_ref().filter(|_| paid).map(|p| wire::TransactionPayer {
-            openid: (!partner).then(|| p.clone()),
-            sp_openid: partner.then(|| p.clone()),
-            sub_openid: None,
-        }),
+        payer: o
+            .payer
+            .as_ref()
+            .filter(|_| paid)
+            .map(|p| wire::TransactionPayer {
+                openid: (!partner).then(|| p.clone()),
+                sp_openid: partner.then(|| p.clone()),
+                sub_openid: None,
+            }),
         amount: Some(wire::TransactionAmount {
             total: Some(total),
             payer_total: paid.then_some(total),
@@ -774,7 +1111,13 @@ mod tests {
 
     #[test]
     fn formats_china_time() {
-        assert_eq!(rfc3339(datetime!(2024-05-20 02:03:04 UTC)), "2024-05-20T10:03:04+08:00");
-        assert_eq!(compact(datetime!(2024-05-20 02:03:04 UTC)), "20240520100304");
+        assert_eq!(
+            rfc3339(datetime!(2024-05-20 02:03:04 UTC)),
+            "2024-05-20T10:03:04+08:00"
+        );
+        assert_eq!(
+            compact(datetime!(2024-05-20 02:03:04 UTC)),
+            "20240520100304"
+        );
     }
 }
