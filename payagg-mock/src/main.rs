@@ -1,0 +1,185 @@
+//! `payagg-mock`: the simulator as a program.
+//!
+//! ```text
+//! payagg-mock init DIR                                  write a complete test setup into DIR
+//! payagg-mock serve --config DIR/mock.json [--listen 127.0.0.1:PORT] [--public]
+//! payagg-mock                                           both, in a temporary directory
+//! ```
+//!
+//! It listens on loopback only unless `--public` is given.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use payagg_mock::{MockConfig, MockServer};
+
+const USAGE: &str = "\
+usage:
+  payagg-mock init DIR
+      write keys, certificates and mock.json for a test setup into DIR
+  payagg-mock serve --config FILE [--listen 127.0.0.1:PORT] [--public]
+      serve the simulator; prints its base URL (loopback only unless --public)
+  payagg-mock
+      init into a temporary directory, then serve it";
+
+#[derive(Debug)]
+enum Command {
+    Init(PathBuf),
+    Serve {
+        config: PathBuf,
+        listen: Option<SocketAddr>,
+        public: bool,
+    },
+    Both,
+    Help,
+}
+
+fn parse(args: &[String]) -> Result<Command, String> {
+    match args.first().map(String::as_str) {
+        None => Ok(Command::Both),
+        Some("-h" | "--help" | "help") => Ok(Command::Help),
+        Some("init") => match args.get(1..) {
+            Some([dir]) => Ok(Command::Init(PathBuf::from(dir))),
+            _ => Err("init takes exactly one directory".into()),
+        },
+        Some("serve") => {
+            let (mut config, mut listen, mut public) = (None, None, false);
+            let mut it = args[1..].iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--config" => {
+                        config = Some(PathBuf::from(it.next().ok_or("--config needs a file")?))
+                    }
+                    "--listen" => {
+                        let v = it.next().ok_or("--listen needs an address")?;
+                        listen = Some(v.parse().map_err(|_| format!("not an address: {v}"))?);
+                    }
+                    "--public" => public = true,
+                    other => return Err(format!("unknown argument {other}")),
+                }
+            }
+            Ok(Command::Serve {
+                config: config.ok_or("serve needs --config FILE")?,
+                listen,
+                public,
+            })
+        }
+        Some(other) => Err(format!("unknown command {other}")),
+    }
+}
+
+fn init(dir: &Path) -> Result<PathBuf, String> {
+    let config = MockConfig::generate().map_err(|e| e.to_string())?;
+    let written = config.write_setup(dir).map_err(|e| e.to_string())?;
+    println!("payagg-mock: wrote a test setup to {}", dir.display());
+    for (path, what) in &written {
+        println!("  {:<60} {what}", path.display());
+    }
+    let w = &config.wechat;
+    println!("  WeChat mchid {}  appid {}", w.mchid(), w.appid());
+    println!(
+        "  WeChat merchant certificate serial {}",
+        w.merchant_serial()
+    );
+    println!(
+        "  WeChat platform certificate serial {}",
+        w.platform_serial()
+    );
+    println!("  WeChat Pay public key id {}", w.pub_key_id());
+    Ok(dir.join("mock.json"))
+}
+
+async fn serve(path: &Path, listen: Option<SocketAddr>, public: bool) -> Result<(), String> {
+    let mut config = MockConfig::load(path).map_err(|e| format!("{e}: {}", source_chain(&e)))?;
+    if let Some(addr) = listen {
+        config = config.with_listen(addr);
+    }
+    if !config.listen.ip().is_loopback() && !public {
+        return Err(format!(
+            "{} is not a loopback address; add --public to serve it anyway",
+            config.listen
+        ));
+    }
+    let server = MockServer::start(config).await.map_err(|e| e.to_string())?;
+    println!(
+        "payagg-mock: serving WeChat Pay APIv3 at {}",
+        server.base_url()
+    );
+    println!(
+        "payagg-mock: control API at {}/__mock/ (Ctrl-C to stop)",
+        server.base_url()
+    );
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    drop(server);
+    Ok(())
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut out = Vec::new();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push(s.to_string());
+        cur = s.source();
+    }
+    out.join(": ")
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match parse(&args) {
+        Err(e) => Err(format!("{e}\n{USAGE}")),
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Ok(Command::Init(dir)) => init(&dir).map(|_| ()),
+        Ok(Command::Serve {
+            config,
+            listen,
+            public,
+        }) => serve(&config, listen, public).await,
+        Ok(Command::Both) => {
+            let dir = std::env::temp_dir().join(format!("payagg-mock-{}", std::process::id()));
+            match init(&dir) {
+                Ok(config) => serve(&config, None, false).await,
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("payagg-mock: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses() {
+        assert!(matches!(parse(&[]), Ok(Command::Both)));
+        assert!(matches!(parse(&args("init /tmp/x")), Ok(Command::Init(_))));
+        assert!(matches!(
+            parse(&args("serve --config m.json --listen 127.0.0.1:9000")),
+            Ok(Command::Serve {
+                listen: Some(_),
+                public: false,
+                ..
+            })
+        ));
+        assert!(parse(&args("serve")).is_err());
+        assert!(parse(&args("serve --config m.json --listen nope")).is_err());
+        assert!(parse(&args("frobnicate")).is_err());
+    }
+}
