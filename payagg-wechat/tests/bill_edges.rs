@@ -6,14 +6,19 @@ use payagg_core::{Currency, Error, ExactAmount, Result, StatementRecord};
 use payagg_wechat::bill::{FundFlowBillParser, TradeBillParser};
 
 const ALL_HEADER: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
-const ALL_SUMMARY: &str = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额";
+const ALL_SUMMARY: &str =
+    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额";
 
 fn pay_row(time: &str, order: &str, amount: &str, fee: &str, goods: &str) -> String {
-    format!("`{time},`wx1,`1230000109,`0,`,`42000{order},`{order},`oU1,`JSAPI,`SUCCESS,`OTHERS,`CNY,`{amount},`0.00,`0,`0,`0.00,`0.00,`,`,`{goods},`,`{fee},`0.60%,`{amount},`0.00,`")
+    format!(
+        "`{time},`wx1,`1230000109,`0,`,`42000{order},`{order},`oU1,`JSAPI,`SUCCESS,`OTHERS,`CNY,`{amount},`0.00,`0,`0,`0.00,`0.00,`,`,`{goods},`,`{fee},`0.60%,`{amount},`0.00,`"
+    )
 }
 
 fn refund_row(time: &str, order: &str, refund: &str, amount: &str, fee: &str) -> String {
-    format!("`{time},`wx1,`1230000109,`0,`,`42000{order},`{order},`oU1,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`5030{refund},`{refund},`{amount},`0.00,`ORIGINAL,`SUCCESS,`g,`,`{fee},`0.60%,`0.00,`{amount},`")
+    format!(
+        "`{time},`wx1,`1230000109,`0,`,`42000{order},`{order},`oU1,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`5030{refund},`{refund},`{amount},`0.00,`ORIGINAL,`SUCCESS,`g,`,`{fee},`0.60%,`0.00,`{amount},`"
+    )
 }
 
 fn bill(header: &str, rows: &[String], summary_header: &str, summary: &str) -> Vec<u8> {
@@ -36,7 +41,13 @@ fn sample() -> Vec<u8> {
         ALL_HEADER,
         &[
             pay_row("2024-05-20 10:15:32", "A1", "100.00", "0.60000", "会员月卡"),
-            pay_row("2024-05-20 11:02:07", "A2", "58.80", "0.35000", "咖啡豆, 250g"),
+            pay_row(
+                "2024-05-20 11:02:07",
+                "A2",
+                "58.80",
+                "0.35000",
+                "咖啡豆, 250g",
+            ),
             refund_row("2024-05-20 15:40:11", "A1", "R1", "30.00", "-0.18000"),
         ],
         ALL_SUMMARY,
@@ -68,20 +79,38 @@ fn maps_payments_and_refunds() {
     let r = ok(&sample());
     assert_eq!(r.len(), 3);
     assert_eq!(r[0].kind, RecordKind::Payment);
-    assert_eq!((r[0].gross, r[0].fee, r[0].net), (amt("100.00"), amt("-0.60000"), amt("99.40000")));
+    assert_eq!(
+        (r[0].gross, r[0].fee, r[0].net),
+        (amt("100.00"), amt("-0.60000"), amt("99.40000"))
+    );
     assert_eq!(r[0].net.to_string(), "99.40000");
     assert_eq!(r[0].channel_kind, "SUCCESS");
     assert_eq!(r[0].currency, Currency::Cny);
     assert_eq!(r[0].merchant_refund_no, None);
     assert_eq!(r[0].primary_key(), Some("A1"));
-    assert_eq!(r[1].raw, pay_row("2024-05-20 11:02:07", "A2", "58.80", "0.35000", "咖啡豆, 250g"));
+    assert_eq!(
+        r[1].raw,
+        pay_row(
+            "2024-05-20 11:02:07",
+            "A2",
+            "58.80",
+            "0.35000",
+            "咖啡豆, 250g"
+        )
+    );
     assert_eq!(r[2].kind, RecordKind::Refund);
-    assert_eq!((r[2].gross, r[2].fee, r[2].net), (amt("-30.00"), amt("0.18000"), amt("-29.82000")));
+    assert_eq!(
+        (r[2].gross, r[2].fee, r[2].net),
+        (amt("-30.00"), amt("0.18000"), amt("-29.82000"))
+    );
     assert_eq!(r[2].merchant_refund_no.as_deref(), Some("R1"));
     assert_eq!(r[2].channel_refund_no.as_deref(), Some("5030R1"));
     assert_eq!(r[2].primary_key(), Some("R1"));
     assert_eq!(r[2].source_line, 4);
-    assert_eq!(r[2].occurred_at.to_string(), "2024-05-20 15:40:11.0 +08:00:00");
+    assert_eq!(
+        r[2].occurred_at.to_string(),
+        "2024-05-20 15:40:11.0 +08:00:00"
+    );
 }
 
 #[test]
@@ -98,9 +127,20 @@ fn empty_bills_and_no_bill_answers_yield_nothing() {
         assert!(FundFlowBillParser::new().records(raw).next().is_none());
     }
     // A day without business that still came as a file: header and zero totals.
-    let raw = bill(ALL_HEADER, &[], ALL_SUMMARY, "`0,`0.00,`0.00,`0.00,`0.00000,`0.00,`0.00");
+    let raw = bill(
+        ALL_HEADER,
+        &[],
+        ALL_SUMMARY,
+        "`0,`0.00,`0.00,`0.00,`0.00000,`0.00,`0.00",
+    );
     assert!(trade(&raw).is_empty());
-    assert_eq!(TradeBillParser::new().check_summary(&raw).unwrap().record_count, 0);
+    assert_eq!(
+        TradeBillParser::new()
+            .check_summary(&raw)
+            .unwrap()
+            .record_count,
+        0
+    );
 }
 
 #[test]
@@ -108,9 +148,17 @@ fn columns_are_found_by_name_in_any_order() {
     let names: Vec<&str> = ALL_HEADER.split(',').collect();
     let order: Vec<usize> = (0..names.len()).rev().collect();
     let permute = |line: &str, backticked: bool| -> String {
-        let f: Vec<&str> = if backticked { line[1..].split(",`").collect() } else { line.split(',').collect() };
+        let f: Vec<&str> = if backticked {
+            line[1..].split(",`").collect()
+        } else {
+            line.split(',').collect()
+        };
         let p: Vec<&str> = order.iter().map(|&i| f[i]).collect();
-        if backticked { format!("`{}", p.join(",`")) } else { p.join(",") }
+        if backticked {
+            format!("`{}", p.join(",`"))
+        } else {
+            p.join(",")
+        }
     };
     let rows = [
         pay_row("2024-05-20 10:15:32", "A1", "100.00", "0.60000", "x"),
@@ -133,7 +181,12 @@ fn columns_are_found_by_name_in_any_order() {
 fn success_bill_with_its_four_column_summary() {
     let header = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注";
     let row = "`2024-05-20 10:15:32,`wx1,`1230000109,`0,`,`4200001,`A1,`oU1,`MICROPAY,`SUCCESS,`CMB_DEBIT,`CNY,`12.30,`0.00,`tea,`,`0.07000,`0.60%,`12.30,`".to_owned();
-    let raw = bill(header, &[row], "总交易单数,应结订单总金额,手续费总金额,订单总金额", "`1,`12.30,`0.07,`12.30");
+    let raw = bill(
+        header,
+        &[row],
+        "总交易单数,应结订单总金额,手续费总金额,订单总金额",
+        "`1,`12.30,`0.07,`12.30",
+    );
     let r = ok(&raw);
     assert_eq!(r[0].net, amt("12.23"));
     let s = TradeBillParser::new().check_summary(&raw).unwrap();
@@ -145,10 +198,18 @@ fn success_bill_with_its_four_column_summary() {
 fn refund_bill_uses_the_refund_success_time() {
     let header = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,退款申请时间,退款成功时间,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
     let row = "`2024-05-19 09:00:00,`wx1,`1230000109,`0,`,`4200001,`A1,`oU1,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`2024-05-20 08:00:00,`2024-05-20 08:00:05,`5030001,`R1,`10.00,`0.00,`ORIGINAL,`SUCCESS,`tea,`,`-0.06000,`0.60%,`0.00,`10.00,`".to_owned();
-    let raw = bill(header, &[row], ALL_SUMMARY, "`1,`0.00,`10.00,`0.00,`-0.06,`0.00,`10.00");
+    let raw = bill(
+        header,
+        &[row],
+        ALL_SUMMARY,
+        "`1,`0.00,`10.00,`0.00,`-0.06,`0.00,`10.00",
+    );
     let r = ok(&raw);
     assert_eq!(r[0].kind, RecordKind::Refund);
-    assert_eq!(r[0].occurred_at.to_string(), "2024-05-20 8:00:05.0 +08:00:00");
+    assert_eq!(
+        r[0].occurred_at.to_string(),
+        "2024-05-20 8:00:05.0 +08:00:00"
+    );
     assert_eq!(r[0].gross, amt("-10.00"));
 }
 
@@ -159,14 +220,24 @@ fn legacy_layout_and_summary() {
         "`2017-01-01 10:00:00,`wx1,`1900000109,`0,`,`4001,`A1,`oU1,`NATIVE,`SUCCESS,`CFT,`CNY,`5.00,`0.00,`0,`0,`0.00,`0.00,`,`,`x,`,`0.03000,`0.60%".to_owned(),
         "`2017-01-01 11:00:00,`wx1,`1900000109,`0,`,`4001,`A1,`oU1,`NATIVE,`REFUND,`CFT,`CNY,`0.00,`0.00,`5001,`R1,`5.00,`0.00,`ORIGINAL,`SUCCESS,`x,`,`-0.03000,`0.60%".to_owned(),
     ];
-    let raw = bill(header, &rows, "总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额", "`2,`5.00,`5.00,`0.00,`0.00");
+    let raw = bill(
+        header,
+        &rows,
+        "总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额",
+        "`2,`5.00,`5.00,`0.00,`0.00",
+    );
     let r = ok(&raw);
     assert_eq!(r[0].gross, amt("5.00"));
     assert_eq!(r[1].gross, amt("-5.00"));
     let s = TradeBillParser::new().check_summary(&raw).unwrap();
     assert_eq!(s.computed("总交易额"), Some(amt("5.00")));
     assert_eq!(s.computed("总退款金额"), Some(amt("5.00")));
-    let bad = bill(header, &rows, "总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额", "`2,`6.00,`5.00,`0.00,`0.00");
+    let bad = bill(
+        header,
+        &rows,
+        "总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额",
+        "`2,`6.00,`5.00,`0.00,`0.00",
+    );
     assert!(TradeBillParser::new().check_summary(&bad).is_err());
 }
 
@@ -182,45 +253,102 @@ fn malformed_rows_name_their_line_and_the_rest_still_parses() {
     let out = trade(&raw);
     assert_eq!(out.len(), 4, "no summary error once rows failed: {out:?}");
     let e0 = decode_msg(out[0].as_ref().unwrap_err());
-    assert!(e0.contains("应结订单金额") && e0.ends_with("line 2"), "{e0}");
+    assert!(
+        e0.contains("应结订单金额") && e0.ends_with("line 2"),
+        "{e0}"
+    );
     assert!(decode_msg(out[1].as_ref().unwrap_err()).ends_with("line 3"));
     let e2 = decode_msg(out[2].as_ref().unwrap_err());
-    assert!(e2.contains("3 fields where the header has 27 columns") && e2.ends_with("line 4"), "{e2}");
-    assert_eq!(out[3].as_ref().unwrap().merchant_order_no.as_deref(), Some("A4"));
+    assert!(
+        e2.contains("3 fields where the header has 27 columns") && e2.ends_with("line 4"),
+        "{e2}"
+    );
+    assert_eq!(
+        out[3].as_ref().unwrap().merchant_order_no.as_deref(),
+        Some("A4")
+    );
     assert!(TradeBillParser::new().check_summary(&raw).is_err());
 }
 
 #[test]
 fn summary_disagreements_are_reported_at_the_end() {
     let mut raw = sample();
-    let text = String::from_utf8(raw.clone()).unwrap().replace("`158.80,`30.00,`0.00,`0.77", "`158.81,`30.00,`0.00,`0.77");
+    let text = String::from_utf8(raw.clone())
+        .unwrap()
+        .replace("`158.80,`30.00,`0.00,`0.77", "`158.81,`30.00,`0.00,`0.77");
     raw = text.into_bytes();
     let out = trade(&raw);
     assert_eq!(out.len(), 4);
     assert!(out[..3].iter().all(Result::is_ok));
     let e = decode_msg(out[3].as_ref().unwrap_err());
-    assert!(e.contains("应结订单总金额 states 158.81 but the rows sum to 158.80") && e.ends_with("line 6"), "{e}");
+    assert!(
+        e.contains("应结订单总金额 states 158.81 but the rows sum to 158.80")
+            && e.ends_with("line 6"),
+        "{e}"
+    );
     let e = TradeBillParser::new().check_summary(&raw).unwrap_err();
     assert!(e.to_string().contains("应结订单总金额"), "{e}");
 
-    let count = String::from_utf8(sample()).unwrap().replace("`3.0,", "`4.0,");
-    let e = TradeBillParser::new().check_summary(count.as_bytes()).unwrap_err();
-    assert!(e.to_string().contains("总交易单数 states 4.0 but the bill has 3 rows"), "{e}");
+    let count = String::from_utf8(sample())
+        .unwrap()
+        .replace("`3.0,", "`4.0,");
+    let e = TradeBillParser::new()
+        .check_summary(count.as_bytes())
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("总交易单数 states 4.0 but the bill has 3 rows"),
+        "{e}"
+    );
 
-    let fee = String::from_utf8(sample()).unwrap().replace(",`0.77,", ",`0.79,");
-    assert!(TradeBillParser::new().check_summary(fee.as_bytes()).is_err());
+    let fee = String::from_utf8(sample())
+        .unwrap()
+        .replace(",`0.77,", ",`0.79,");
+    assert!(
+        TradeBillParser::new()
+            .check_summary(fee.as_bytes())
+            .is_err()
+    );
 }
 
 #[test]
 fn fee_totals_accept_rounding_but_not_drift() {
-    let rows: Vec<String> = (0..3).map(|i| pay_row("2024-05-20 10:15:32", &format!("A{i}"), "1.00", "0.00600", "x")).collect();
-    let with = |fee: &str| bill(ALL_HEADER, &rows, ALL_SUMMARY, &format!("`3,`3.00,`0.00,`0.00,`{fee},`3.00,`0.00"));
+    let rows: Vec<String> = (0..3)
+        .map(|i| {
+            pay_row(
+                "2024-05-20 10:15:32",
+                &format!("A{i}"),
+                "1.00",
+                "0.00600",
+                "x",
+            )
+        })
+        .collect();
+    let with = |fee: &str| {
+        bill(
+            ALL_HEADER,
+            &rows,
+            ALL_SUMMARY,
+            &format!("`3,`3.00,`0.00,`0.00,`{fee},`3.00,`0.00"),
+        )
+    };
     let s = TradeBillParser::new().check_summary(&with("0.02")).unwrap();
     assert_eq!(s.computed("手续费总金额").unwrap().to_string(), "0.01800");
-    assert!(TradeBillParser::new().check_summary(&with("0.01800")).is_ok());
-    assert!(TradeBillParser::new().check_summary(&with("0.03")).is_ok(), "per-row rounding");
+    assert!(
+        TradeBillParser::new()
+            .check_summary(&with("0.01800"))
+            .is_ok()
+    );
+    assert!(
+        TradeBillParser::new().check_summary(&with("0.03")).is_ok(),
+        "per-row rounding"
+    );
     assert!(TradeBillParser::new().check_summary(&with("0.05")).is_err());
-    assert!(TradeBillParser::new().check_summary(&with("0.01900")).is_err());
+    assert!(
+        TradeBillParser::new()
+            .check_summary(&with("0.01900"))
+            .is_err()
+    );
 }
 
 #[test]
@@ -232,15 +360,24 @@ fn structural_errors() {
     assert!(decode_msg(out.last().unwrap().as_ref().unwrap_err()).contains("without its summary"));
     // Summary header without values.
     let cut = &text[..text.find("`3.0").unwrap()];
-    assert!(decode_msg(trade(cut.as_bytes()).last().unwrap().as_ref().unwrap_err()).contains("no values line"));
+    assert!(
+        decode_msg(trade(cut.as_bytes()).last().unwrap().as_ref().unwrap_err())
+            .contains("no values line")
+    );
     // Something after the summary.
     let more = format!("{text}`extra\r\n");
-    assert!(decode_msg(trade(more.as_bytes()).last().unwrap().as_ref().unwrap_err()).contains("after the summary"));
+    assert!(
+        decode_msg(trade(more.as_bytes()).last().unwrap().as_ref().unwrap_err())
+            .contains("after the summary")
+    );
     // A header without the columns we need stops at line 1.
     let out = trade("a,b,c\r\n`1,`2,`3\r\n".as_bytes());
     assert_eq!(out.len(), 1);
     let e = decode_msg(out[0].as_ref().unwrap_err());
-    assert!(e.contains("no 交易时间 column") && e.ends_with("line 1"), "{e}");
+    assert!(
+        e.contains("the header has no") && e.ends_with("line 1"),
+        "{e}"
+    );
     // Not UTF-8.
     let mut raw = sample();
     let at = raw.windows(3).position(|w| w == b"`wx").unwrap();
@@ -275,18 +412,37 @@ fn fund_bill(header: &str, summary: &str) -> Vec<u8> {
         "`2024-05-20 15:40:12,`5030090801,`1230000109202405201000000003,`退款,`退款,`支出,`30.00,`1069.40,`system,`会员退订,`RF1".to_owned(),
         "`2024-05-20 18:00:00,`1230000109,`1230000109202405201000000004,`提现,`提现,`支出,`1000.00,`69.40,`员工账号@1230000109,`,`".to_owned(),
     ];
-    bill(header, &rows, "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额", summary)
+    bill(
+        header,
+        &rows,
+        "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额",
+        summary,
+    )
 }
 
 #[test]
 fn fund_flow_kinds_signs_and_summary() {
     let raw = fund_bill(FUND_HEADER, "`4.0,`1.0,`100.00,`3.0,`1030.60");
-    let r: Vec<StatementRecord> = FundFlowBillParser::new().records(&raw).collect::<Result<_>>().unwrap();
-    assert_eq!(r.iter().map(|r| r.kind).collect::<Vec<_>>(), [RecordKind::Payment, RecordKind::Fee, RecordKind::Refund, RecordKind::Transfer]);
+    let r: Vec<StatementRecord> = FundFlowBillParser::new()
+        .records(&raw)
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(
+        r.iter().map(|r| r.kind).collect::<Vec<_>>(),
+        [
+            RecordKind::Payment,
+            RecordKind::Fee,
+            RecordKind::Refund,
+            RecordKind::Transfer
+        ]
+    );
     assert_eq!((r[0].gross, r[0].net), (amt("100.00"), amt("100.00")));
     assert_eq!(r[0].merchant_order_no.as_deref(), Some("ORD1"));
     assert_eq!(r[0].channel_trade_no.as_deref(), Some("4200002101"));
-    assert_eq!((r[1].gross, r[1].fee, r[1].net), (ExactAmount::ZERO, amt("-0.60"), amt("-0.60")));
+    assert_eq!(
+        (r[1].gross, r[1].fee, r[1].net),
+        (ExactAmount::ZERO, amt("-0.60"), amt("-0.60"))
+    );
     assert_eq!(r[1].channel_kind, "扣除交易手续费");
     assert_eq!((r[2].gross, r[2].net), (amt("-30.00"), amt("-30.00")));
     assert_eq!(r[2].merchant_refund_no.as_deref(), Some("RF1"));
@@ -296,7 +452,10 @@ fn fund_flow_kinds_signs_and_summary() {
     assert_eq!(s.record_count, 4);
     assert_eq!(s.computed("支出金额"), Some(amt("1030.60")));
     // Full-width parentheses (WxJava-era header) parse the same.
-    let wide = fund_bill(&FUND_HEADER.replace('(', "（").replace(')', "）"), "`4.0,`1.0,`100.00,`3.0,`1030.60");
+    let wide = fund_bill(
+        &FUND_HEADER.replace('(', "（").replace(')', "）"),
+        "`4.0,`1.0,`100.00,`3.0,`1030.60",
+    );
     assert_eq!(FundFlowBillParser::new().records(&wide).count(), 4);
     assert!(FundFlowBillParser::new().check_summary(&wide).is_ok());
     // Disagreeing totals.

@@ -19,9 +19,19 @@ pub(crate) trait Layout: Sized {
     /// The number of columns every row must have.
     fn columns(&self) -> usize;
     /// Map one row (its fields without backticks) to a record, accumulating totals.
-    fn map_row(&mut self, fields: &[&str], line_no: u64, raw: &str) -> Result<StatementRecord, String>;
+    fn map_row(
+        &mut self,
+        fields: &[&str],
+        line_no: u64,
+        raw: &str,
+    ) -> Result<StatementRecord, String>;
     /// Compare the summary section with the accumulated totals over `rows` rows.
-    fn check_summary(&self, names: &[&str], values: &[&str], rows: u64) -> Result<BillSummary, String>;
+    fn check_summary(
+        &self,
+        names: &[&str],
+        values: &[&str],
+        rows: u64,
+    ) -> Result<BillSummary, String>;
 }
 
 /// Where the iterator is in the file.
@@ -52,7 +62,11 @@ pub(crate) fn decode_error(what: &str, line_no: u64, msg: impl std::fmt::Display
 
 impl<'a, L: Layout> BillIter<'a, L> {
     pub(crate) fn new(raw: &'a [u8]) -> Self {
-        let pos = if raw.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        let pos = if raw.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         Self {
             data: raw,
             pos,
@@ -95,7 +109,10 @@ impl<'a, L: Layout> BillIter<'a, L> {
         decode_error(L::WHAT, self.line_no, msg)
     }
 
-    fn fail(&mut self, msg: impl std::fmt::Display) -> Option<crate::bill::Result<StatementRecord>> {
+    fn fail(
+        &mut self,
+        msg: impl std::fmt::Display,
+    ) -> Option<crate::bill::Result<StatementRecord>> {
         let e = self.err(msg);
         self.phase = Phase::Done;
         Some(Err(e))
@@ -111,7 +128,10 @@ fn is_blank(line: &[u8]) -> bool {
 fn is_no_bill_answer(line: &str) -> bool {
     let t = line.trim_start();
     (t.starts_with('<') || t.starts_with('{'))
-        && (t.contains("No Bill Exist") || t.contains("NO_BILL_EXIST") || t.contains("NO_STATEMENT_EXIST") || t.contains("20002"))
+        && (t.contains("No Bill Exist")
+            || t.contains("NO_BILL_EXIST")
+            || t.contains("NO_STATEMENT_EXIST")
+            || t.contains("20002"))
 }
 
 /// Split a backticked line (`` `a,`b,`` ``) into its fields.
@@ -164,7 +184,9 @@ impl<'a, L: Layout> Iterator for BillIter<'a, L> {
                 }
                 Phase::Rows => {
                     let Some(line) = self.next_line() else {
-                        return self.fail("the file ends without its summary section (truncated download?)");
+                        return self.fail(
+                            "the file ends without its summary section (truncated download?)",
+                        );
                     };
                     if line.is_empty() || is_blank(line) {
                         continue;
@@ -265,7 +287,13 @@ pub(crate) fn record_template() -> Result<StatementRecord, String> {
 pub(crate) fn parse_china_time(s: &str) -> Result<OffsetDateTime, String> {
     let b = s.as_bytes();
     let bad = || format!("time {s:?} is not YYYY-MM-DD hh:mm:ss");
-    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return Err(bad());
     }
     let num = |r: std::ops::Range<usize>| -> Result<u16, String> {
@@ -314,14 +342,22 @@ pub(crate) fn round_to(x: ExactAmount, scale: u8) -> ExactAmount {
     }
     let f = 10i64.pow(u32::from(x.scale() - scale));
     let (q, r) = (x.units() / f, x.units() % f);
-    let q = if r.unsigned_abs() * 2 >= f.unsigned_abs() { q + x.units().signum() } else { q };
+    let q = if r.unsigned_abs() * 2 >= f.unsigned_abs() {
+        q + x.units().signum()
+    } else {
+        q
+    };
     ExactAmount::new(q, scale).unwrap_or(x)
 }
 
 /// Whether a stated fee total matches the exact sum of the rows: exactly, rounded to the
 /// stated precision (half a unit of its last place either way), or as the sum of the
 /// per-row fees rounded to fen.
-pub(crate) fn fee_total_matches(stated: ExactAmount, exact: ExactAmount, per_row_rounded: ExactAmount) -> bool {
+pub(crate) fn fee_total_matches(
+    stated: ExactAmount,
+    exact: ExactAmount,
+    per_row_rounded: ExactAmount,
+) -> bool {
     if stated == exact || stated == per_row_rounded {
         return true;
     }
@@ -329,7 +365,10 @@ pub(crate) fn fee_total_matches(stated: ExactAmount, exact: ExactAmount, per_row
         return false;
     }
     let half = ExactAmount::new(5, stated.scale() + 1).unwrap_or(ExactAmount::ZERO);
-    exact.checked_sub(stated).and_then(ExactAmount::checked_abs).is_some_and(|d| d <= half)
+    exact
+        .checked_sub(stated)
+        .and_then(ExactAmount::checked_abs)
+        .is_some_and(|d| d <= half)
 }
 
 #[cfg(test)]

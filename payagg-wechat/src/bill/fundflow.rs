@@ -123,10 +123,18 @@ impl Layout for FundFlowLayout {
         self.columns
     }
 
-    fn map_row(&mut self, f: &[&str], line_no: u64, raw: &str) -> std::result::Result<StatementRecord, String> {
+    fn map_row(
+        &mut self,
+        f: &[&str],
+        line_no: u64,
+        raw: &str,
+    ) -> std::result::Result<StatementRecord, String> {
         let magnitude = parse_amount(f[self.amount], "收支金额(元)")?;
         if magnitude.is_negative() {
-            return Err(format!("收支金额(元) {:?} must be a magnitude (收支类型 gives the sign)", f[self.amount]));
+            return Err(format!(
+                "收支金额(元) {:?} must be a magnitude (收支类型 gives the sign)",
+                f[self.amount]
+            ));
         }
         let direction = f[self.direction];
         let signed = match direction {
@@ -144,12 +152,32 @@ impl Layout for FundFlowLayout {
             self.expense = add(self.expense, magnitude)?;
             self.expense_count += 1;
         }
-        let (gross, fee) = if kind == RecordKind::Fee { (ExactAmount::ZERO, signed) } else { (signed, ExactAmount::ZERO) };
-        let biz_no = self.biz_no.map(|i| f[i]).filter(|s| !s.is_empty()).map(str::to_owned);
-        let voucher = self.voucher.map(|i| f[i]).filter(|s| !s.is_empty()).map(str::to_owned);
+        let (gross, fee) = if kind == RecordKind::Fee {
+            (ExactAmount::ZERO, signed)
+        } else {
+            (signed, ExactAmount::ZERO)
+        };
+        let biz_no = self
+            .biz_no
+            .map(|i| f[i])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let voucher = self
+            .voucher
+            .map(|i| f[i])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
         let refund = kind == RecordKind::Refund;
-        let (channel_trade_no, channel_refund_no) = if refund { (None, biz_no) } else { (biz_no, None) };
-        let (merchant_order_no, merchant_refund_no) = if refund { (None, voucher) } else { (voucher, None) };
+        let (channel_trade_no, channel_refund_no) = if refund {
+            (None, biz_no)
+        } else {
+            (biz_no, None)
+        };
+        let (merchant_order_no, merchant_refund_no) = if refund {
+            (None, voucher)
+        } else {
+            (voucher, None)
+        };
         let mut r = self.template.clone();
         r.kind = kind;
         r.merchant_order_no = merchant_order_no;
@@ -168,7 +196,12 @@ impl Layout for FundFlowLayout {
         Ok(r)
     }
 
-    fn check_summary(&self, names: &[&str], values: &[&str], rows: u64) -> std::result::Result<BillSummary, String> {
+    fn check_summary(
+        &self,
+        names: &[&str],
+        values: &[&str],
+        rows: u64,
+    ) -> std::result::Result<BillSummary, String> {
         let mut totals = Vec::with_capacity(names.len());
         for (&name, &value) in names.iter().zip(values) {
             let count = match name {
@@ -180,7 +213,9 @@ impl Layout for FundFlowLayout {
             if let Some(expected) = count {
                 let n = engine::parse_count(value, name)?;
                 if n != expected {
-                    return Err(format!("{name} states {value} but the rows count {expected}"));
+                    return Err(format!(
+                        "{name} states {value} but the rows count {expected}"
+                    ));
                 }
                 continue;
             }
@@ -195,8 +230,15 @@ impl Layout for FundFlowLayout {
                     return Err(format!("{name} states {value} but the rows sum to {c}"));
                 }
             }
-            totals.push(SummaryTotal { name: name.to_owned(), stated, computed });
+            totals.push(SummaryTotal {
+                name: name.to_owned(),
+                stated,
+                computed,
+            });
         }
-        Ok(BillSummary { record_count: rows, totals })
+        Ok(BillSummary {
+            record_count: rows,
+            totals,
+        })
     }
 }

@@ -58,13 +58,19 @@ impl BillSummary {
     /// The stated value of the total named `name` (for example `手续费总金额`).
     #[must_use]
     pub fn stated(&self, name: &str) -> Option<ExactAmount> {
-        self.totals.iter().find(|t| t.name == name).map(|t| t.stated)
+        self.totals
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.stated)
     }
 
     /// The exact sum of the rows for the total named `name`, when the parser knows its column.
     #[must_use]
     pub fn computed(&self, name: &str) -> Option<ExactAmount> {
-        self.totals.iter().find(|t| t.name == name).and_then(|t| t.computed)
+        self.totals
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.computed)
     }
 }
 
@@ -105,9 +111,13 @@ pub fn decode_download(bytes: Bytes, expected_sha1_hex: &str, gzip: bool) -> Res
     let digest = sha1(&file);
     if verify_hex_mac(expected_sha1_hex.trim(), &digest).is_err() {
         return Err(Error::Verification(
-            VerificationError::new(Channel::Wechat, VerificationKind::Digest, "bill file SHA-1 does not match hash_value")
-                .expected(expected_sha1_hex.trim())
-                .presented(hex_lower(&digest)),
+            VerificationError::new(
+                Channel::Wechat,
+                VerificationKind::Digest,
+                "bill file SHA-1 does not match hash_value",
+            )
+            .expected(expected_sha1_hex.trim())
+            .presented(hex_lower(&digest)),
         ));
     }
     Ok(file)
@@ -116,9 +126,11 @@ pub fn decode_download(bytes: Bytes, expected_sha1_hex: &str, gzip: bool) -> Res
 fn gunzip(bytes: &[u8]) -> Result<Bytes> {
     let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
     let mut reader = flate2::read::MultiGzDecoder::new(bytes).take(MAX_BILL_BYTES + 1);
-    reader
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Decode(DecodeError::new("wechat bill download: not a valid gzip stream").with_source(e)))?;
+    reader.read_to_end(&mut out).map_err(|e| {
+        Error::Decode(
+            DecodeError::new("wechat bill download: not a valid gzip stream").with_source(e),
+        )
+    })?;
     if u64::try_from(out.len()).unwrap_or(u64::MAX) > MAX_BILL_BYTES {
         return Err(Error::Decode(DecodeError::new(format!(
             "wechat bill download: inflates beyond {MAX_BILL_BYTES} bytes"
@@ -138,13 +150,22 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(b"abc").unwrap();
         let gz = Bytes::from(enc.finish().unwrap());
-        let out = decode_download(gz.clone(), "A9993E364706816ABA3E25717850C26C9CD0D89D", true).unwrap();
+        let out =
+            decode_download(gz.clone(), "A9993E364706816ABA3E25717850C26C9CD0D89D", true).unwrap();
         assert_eq!(&out[..], b"abc");
         let e = decode_download(gz, "da39a3ee5e6b4b0d3255bfef95601890afd80709", true).unwrap_err();
-        let Error::Verification(v) = &e else { panic!("{e:?}") };
+        let Error::Verification(v) = &e else {
+            panic!("{e:?}")
+        };
         assert_eq!(v.kind(), &VerificationKind::Digest);
-        assert_eq!(v.expected_value(), Some("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
-        assert_eq!(v.presented_value(), Some("a9993e364706816aba3e25717850c26c9cd0d89d"));
+        assert_eq!(
+            v.expected_value(),
+            Some("da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        );
+        assert_eq!(
+            v.presented_value(),
+            Some("a9993e364706816aba3e25717850c26c9cd0d89d")
+        );
         let bad = decode_download(Bytes::from_static(b"not gzip"), "00", true).unwrap_err();
         assert!(matches!(bad, Error::Decode(_)), "{bad:?}");
     }

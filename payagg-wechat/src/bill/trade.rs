@@ -153,28 +153,53 @@ impl Layout for TradeLayout {
         self.columns
     }
 
-    fn map_row(&mut self, f: &[&str], line_no: u64, raw: &str) -> std::result::Result<StatementRecord, String> {
+    fn map_row(
+        &mut self,
+        f: &[&str],
+        line_no: u64,
+        raw: &str,
+    ) -> std::result::Result<StatementRecord, String> {
         let status = f[self.status];
-        let fee_stated = parse_amount(f[self.fee], "手续费")?;
+        // Parse every summed column once; the record's amounts are read from the same values.
+        let mut vals = [ExactAmount::ZERO; SUMMED.len()];
+        for (v, &(which, col, _)) in vals.iter_mut().zip(&self.sums) {
+            *v = parse_amount(f[col], SUMMED[which].0)?;
+        }
+        let amount_at = |col: usize, name: &str| match self.sums.iter().position(|s| s.1 == col) {
+            Some(k) => Ok(vals[k]),
+            None => parse_amount(f[col], name),
+        };
+        let fee_stated = amount_at(self.fee, "手续费")?;
         let fee = fee_stated.checked_neg().ok_or("手续费 overflows")?;
         let refund_amount = match self.refund_amount {
-            Some(i) => Some(parse_amount(f[i], "退款金额")?),
+            Some(i) => Some(amount_at(i, "退款金额")?),
             None => None,
         };
         let (kind, gross, time_col) = match status {
-            "SUCCESS" => (RecordKind::Payment, parse_amount(f[self.gross], "应结订单金额")?, self.time),
+            "SUCCESS" => (
+                RecordKind::Payment,
+                amount_at(self.gross, "应结订单金额")?,
+                self.time,
+            ),
             "REFUND" => {
-                let amount = refund_amount.ok_or("a REFUND row in a bill without a 退款金额 column")?;
+                let amount =
+                    refund_amount.ok_or("a REFUND row in a bill without a 退款金额 column")?;
                 let time_col = [self.refund_success_time, self.refund_apply_time]
                     .into_iter()
                     .flatten()
                     .find(|&i| !f[i].is_empty())
                     .unwrap_or(self.time);
-                (RecordKind::Refund, amount.checked_neg().ok_or("退款金额 overflows")?, time_col)
+                (
+                    RecordKind::Refund,
+                    amount.checked_neg().ok_or("退款金额 overflows")?,
+                    time_col,
+                )
             }
             _ => {
-                let g = parse_amount(f[self.gross], "应结订单金额")?;
-                let g = g.checked_sub(refund_amount.unwrap_or(ExactAmount::ZERO)).ok_or("amount overflow")?;
+                let g = amount_at(self.gross, "应结订单金额")?;
+                let g = g
+                    .checked_sub(refund_amount.unwrap_or(ExactAmount::ZERO))
+                    .ok_or("amount overflow")?;
                 (RecordKind::Adjustment, g, self.time)
             }
         };
@@ -186,8 +211,7 @@ impl Layout for TradeLayout {
         };
         // All checks passed: add the row to the running totals.
         let mut next = [ExactAmount::ZERO; SUMMED.len()];
-        for (slot, &(which, col, total)) in next.iter_mut().zip(&self.sums) {
-            let v = if col == self.fee { fee_stated } else { parse_amount(f[col], SUMMED[which].0)? };
+        for ((slot, v), &(_, _, total)) in next.iter_mut().zip(vals).zip(&self.sums) {
             *slot = add(total, v)?;
         }
         for (sum, v) in self.sums.iter_mut().zip(next) {
@@ -199,8 +223,14 @@ impl Layout for TradeLayout {
         r.kind = kind;
         r.merchant_order_no = self.order_no.and_then(|i| non_empty(f[i]));
         r.channel_trade_no = self.trade_no.and_then(|i| non_empty(f[i]));
-        r.merchant_refund_no = self.merchant_refund_no.filter(|_| is_refund).and_then(|i| refund_no(f[i]));
-        r.channel_refund_no = self.refund_no.filter(|_| is_refund).and_then(|i| refund_no(f[i]));
+        r.merchant_refund_no = self
+            .merchant_refund_no
+            .filter(|_| is_refund)
+            .and_then(|i| refund_no(f[i]));
+        r.channel_refund_no = self
+            .refund_no
+            .filter(|_| is_refund)
+            .and_then(|i| refund_no(f[i]));
         r.gross = gross;
         r.fee = fee;
         r.net = net;
@@ -213,13 +243,20 @@ impl Layout for TradeLayout {
         Ok(r)
     }
 
-    fn check_summary(&self, names: &[&str], values: &[&str], rows: u64) -> std::result::Result<BillSummary, String> {
+    fn check_summary(
+        &self,
+        names: &[&str],
+        values: &[&str],
+        rows: u64,
+    ) -> std::result::Result<BillSummary, String> {
         let mut totals = Vec::with_capacity(names.len());
         for (&name, &value) in names.iter().zip(values) {
             if name == COUNT_NAME {
                 let n = engine::parse_count(value, name)?;
                 if n != rows {
-                    return Err(format!("{name} states {value} but the bill has {rows} rows"));
+                    return Err(format!(
+                        "{name} states {value} but the bill has {rows} rows"
+                    ));
                 }
                 continue;
             }
@@ -239,8 +276,15 @@ impl Layout for TradeLayout {
                     return Err(format!("{name} states {value} but the rows sum to {c}"));
                 }
             }
-            totals.push(SummaryTotal { name: name.to_owned(), stated, computed });
+            totals.push(SummaryTotal {
+                name: name.to_owned(),
+                stated,
+                computed,
+            });
         }
-        Ok(BillSummary { record_count: rows, totals })
+        Ok(BillSummary {
+            record_count: rows,
+            totals,
+        })
     }
 }
