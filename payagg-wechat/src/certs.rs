@@ -142,27 +142,9 @@ pub(crate) fn decrypt_certificates(
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::test_vectors::aes128;
     use crate::test_vectors::{cases, file, s};
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    use base64::Engine as _;
     use time::macros::datetime;
-
-    /// AES-128-GCM, only for the wechatpay-go vectors and their 16-byte "APIv3 keys".
-    pub(crate) fn aes128(key: &str, r: &EncryptedResource) -> Result<Vec<u8>, VerificationError> {
-        let cipher = aes_gcm::Aes128Gcm::new_from_slice(key.as_bytes()).unwrap();
-        let ct = base64::engine::general_purpose::STANDARD
-            .decode(&r.ciphertext)
-            .unwrap();
-        cipher
-            .decrypt(
-                aes_gcm::Nonce::from_slice(r.nonce.as_bytes()),
-                Payload {
-                    msg: &ct,
-                    aad: r.associated_data.as_bytes(),
-                },
-            )
-            .map_err(|_| VerificationError::new(Channel::Wechat, VerificationKind::Decryption, "x"))
-    }
 
     #[test]
     fn cert_download_decrypt_vectors() {

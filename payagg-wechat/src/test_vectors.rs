@@ -47,3 +47,32 @@ pub(crate) fn s<'a>(v: &'a serde_json::Value, path: &str) -> &'a str {
         .as_str()
         .unwrap_or_else(|| panic!("{path} missing"))
 }
+
+/// AES-128-GCM, only for the wechatpay-go vectors and their 16-byte "APIv3 keys".
+#[allow(clippy::unwrap_used)]
+pub(crate) fn aes128(
+    key: &str,
+    r: &crate::wire::EncryptedResource,
+) -> Result<Vec<u8>, payagg_core::error::VerificationError> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use base64::Engine as _;
+    let cipher = aes_gcm::Aes128Gcm::new_from_slice(key.as_bytes()).unwrap();
+    let ct = base64::engine::general_purpose::STANDARD
+        .decode(&r.ciphertext)
+        .unwrap();
+    cipher
+        .decrypt(
+            aes_gcm::Nonce::from_slice(r.nonce.as_bytes()),
+            Payload {
+                msg: &ct,
+                aad: r.associated_data.as_bytes(),
+            },
+        )
+        .map_err(|_| {
+            payagg_core::error::VerificationError::new(
+                payagg_core::Channel::Wechat,
+                payagg_core::error::VerificationKind::Decryption,
+                "aes-128-gcm",
+            )
+        })
+}

@@ -1,0 +1,242 @@
+use payagg_core::error::VerificationKind;
+use payagg_core::{Error, Gateway, MerchantOrderNo, QueryRequest, TradeStatus};
+use wiremock::Mock;
+use wiremock::matchers::{method, path};
+
+use super::*;
+
+const TX: &str = r#"{"appid":"wxd678efh567hg6787","mchid":"1230000109","out_trade_no":"1217752501201407033233368018","trade_state":"NOTPAY","amount":{"total":100,"currency":"CNY"}}"#;
+const Q: &str = "/v3/pay/transactions/out-trade-no/1217752501201407033233368018";
+
+fn query() -> QueryRequest {
+    QueryRequest::new(MerchantOrderNo::new("1217752501201407033233368018").unwrap())
+}
+
+fn kind(e: &Error) -> VerificationKind {
+    match e {
+        Error::Verification(v) => v.kind().clone(),
+        other => panic!("expected a verification error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn tampered_response_signature_is_rejected() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Signed::ok(TX).tampered())
+        .mount(&s)
+        .await;
+    let e = client(pubkey_config(&s).build().unwrap())
+        .query(&query())
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&e), VerificationKind::BadSignature);
+    assert!(!e.is_retryable());
+}
+
+#[tokio::test]
+async fn stale_timestamp_is_rejected() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Signed::ok(TX).timestamp(NOW - 301))
+        .mount(&s)
+        .await;
+    let e = client(pubkey_config(&s).build().unwrap())
+        .query(&query())
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&e), VerificationKind::StaleTimestamp);
+}
+
+#[tokio::test]
+async fn probe_signature_is_rejected() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .insert_header("Wechatpay-Timestamp", NOW.to_string().as_str())
+                .insert_header("Wechatpay-Nonce", "n")
+                .insert_header("Wechatpay-Serial", PUB_KEY_ID)
+                .insert_header("Wechatpay-Signature", "WECHATPAY/SIGNTEST/7ki2nW8tUgtxL4Jp")
+                .set_body_raw(TX.as_bytes().to_vec(), "application/json"),
+        )
+        .mount(&s)
+        .await;
+    let e = client(pubkey_config(&s).build().unwrap())
+        .query(&query())
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&e), VerificationKind::ProbeSignature);
+}
+
+#[tokio::test]
+async fn unknown_public_key_id_fails_without_download() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Signed::ok(TX).serial("PUB_KEY_ID_999"))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .respond_with(Signed::ok("{}"))
+        .expect(0)
+        .mount(&s)
+        .await;
+    let e = client(pubkey_config(&s).build().unwrap())
+        .query(&query())
+        .await
+        .unwrap_err();
+    let Error::Verification(v) = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(v.kind(), &VerificationKind::UnknownKey);
+    assert_eq!(v.presented_value(), Some("PUB_KEY_ID_999"));
+    assert_eq!(v.expected_value(), Some(PUB_KEY_ID));
+}
+
+/// Platform-certificate mode: the client holds certificate A; WeChat rotates to B. The first
+/// answer signed with B triggers exactly one download, after which B verifies.
+#[tokio::test]
+async fn unknown_serial_triggers_one_certificate_refresh() {
+    let s = server().await;
+    let (a_pem, a_serial) = doc_cert();
+    let b_pem = rotated_cert_pem(0x7A11_0001);
+    let b_serial = payagg_core::crypto::Certificate::from_pem(&b_pem)
+        .unwrap()
+        .serial_hex_upper();
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Signed::ok(TX).serial(b_serial.clone()))
+        .expect(2)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .and(wiremock::matchers::query_param("algorithm_type", "RSA"))
+        .and(SignedByMerchant)
+        .and(wiremock::matchers::header("Wechatpay-Serial", a_serial))
+        .respond_with(
+            Signed::ok(certificates_body(&[a_pem.clone(), b_pem])).serial(b_serial.clone()),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(
+        base_config(&s)
+            .platform_certificate_pem(a_pem)
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(c.platform_certificate_serials(), vec![a_serial.to_owned()]);
+    let t = c.query(&query()).await.unwrap();
+    assert_eq!(t.status, TradeStatus::NotPaid);
+    let mut serials = c.platform_certificate_serials();
+    serials.sort();
+    let mut want = vec![a_serial.to_owned(), b_serial];
+    want.sort();
+    assert_eq!(serials, want, "several certificates valid at once");
+    // The second answer verifies from the cache: no second download (expect(1) above).
+    c.query(&query()).await.unwrap();
+}
+
+#[tokio::test]
+async fn serial_still_unknown_after_refresh_names_presented_and_known() {
+    let s = server().await;
+    let (a_pem, a_serial) = doc_cert();
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Signed::ok(TX).serial("ABCDEF0123"))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .respond_with(Signed::ok(certificates_body(std::slice::from_ref(&a_pem))).serial(a_serial))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(
+        base_config(&s)
+            .platform_certificate_pem(a_pem)
+            .build()
+            .unwrap(),
+    );
+    let e = c.query(&query()).await.unwrap_err();
+    let Error::Verification(v) = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(v.kind(), &VerificationKind::UnknownKey);
+    assert_eq!(v.presented_value(), Some("ABCDEF0123"));
+    assert_eq!(v.expected_value(), Some(a_serial));
+    // Rate-limited: a second miss right away does not download again (expect(1)).
+    assert!(c.query(&query()).await.is_err());
+}
+
+/// Bootstrapping: no certificate configured; the first answer's serial is unknown, the
+/// download (verified with the downloaded certificate) supplies it.
+#[tokio::test]
+async fn bootstrap_from_empty_cache() {
+    let s = server().await;
+    let (a_pem, a_serial) = doc_cert();
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Signed::ok(TX).serial(a_serial))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .respond_with(Signed::ok(certificates_body(&[a_pem])).serial(a_serial))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(base_config(&s).build().unwrap());
+    assert!(c.platform_certificate_serials().is_empty());
+    c.query(&query()).await.unwrap();
+    assert_eq!(c.platform_certificate_serials(), vec![a_serial.to_owned()]);
+}
+
+#[tokio::test]
+async fn tampered_certificate_download_is_rejected() {
+    let s = server().await;
+    let (a_pem, a_serial) = doc_cert();
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .respond_with(
+            Signed::ok(certificates_body(&[a_pem]))
+                .serial(a_serial)
+                .tampered(),
+        )
+        .mount(&s)
+        .await;
+    let c = client(base_config(&s).build().unwrap());
+    let e = c.refresh_platform_certificates().await.unwrap_err();
+    assert_eq!(kind(&e), VerificationKind::BadSignature);
+    assert!(c.platform_certificate_serials().is_empty());
+}
+
+#[tokio::test]
+async fn both_modes_accept_public_key_and_certificates() {
+    let s = server().await;
+    let (a_pem, a_serial) = doc_cert();
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .and(wiremock::matchers::header("Wechatpay-Serial", PUB_KEY_ID))
+        .respond_with(Signed::ok(TX).serial(a_serial))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(
+        pubkey_config(&s)
+            .platform_certificate_pem(a_pem)
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(
+        c.config().verification_mode(),
+        payagg_wechat::VerificationMode::Both
+    );
+    c.query(&query()).await.unwrap();
+}
