@@ -47,8 +47,13 @@ pub struct WechatSetup {
     apiv3_key: SecretString,
     apiv3: SecretKey32,
     ca_cert_pem: String,
-    /// Which key signs when the request names none the simulator owns.
+    /// Which key signs when the request names none the simulator owns (and, until a request
+    /// names one, notifications).
     pub default_signer: WechatSigner,
+    /// Whether the merchant still has platform certificates. When `false` (a public-key-only
+    /// merchant), `GET /v3/certificates` answers `404 RESOURCE_NOT_EXISTS` and everything is
+    /// signed with the public key.
+    pub platform_certificates: bool,
 }
 
 impl std::fmt::Debug for WechatSetup {
@@ -80,6 +85,12 @@ struct WechatFiles {
     ca_certificate: PathBuf,
     #[serde(default)]
     default_signer: WechatSigner,
+    #[serde(default = "yes")]
+    platform_certificates: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +154,7 @@ impl WechatSetup {
             apiv3,
             ca_cert_pem: ca.cert_pem,
             default_signer: WechatSigner::default(),
+            platform_certificates: true,
         })
     }
 
@@ -205,6 +217,7 @@ impl WechatSetup {
             apiv3_key,
             ca_cert_pem: read(&f.ca_certificate)?,
             default_signer: f.default_signer,
+            platform_certificates: f.platform_certificates,
         })
     }
 
@@ -370,6 +383,7 @@ impl WechatSetup {
                 WechatSigner::PlatformCertificate => "platform_certificate",
                 WechatSigner::PublicKey => "public_key",
             },
+            "platform_certificates": self.platform_certificates,
         })
     }
 }

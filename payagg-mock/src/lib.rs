@@ -33,7 +33,10 @@
 //! - **Response signing**: every 2xx (including 204) carries `Wechatpay-Nonce`, `-Timestamp`,
 //!   `-Serial`, `-Signature`, `-Signature-Type` and `Request-ID`, signed with the platform
 //!   certificate or the WeChat Pay public key, whichever the request's `Wechatpay-Serial` names
-//!   (else [`WechatSetup::default_signer`]). Error answers are not signed.
+//!   (else [`WechatSetup::default_signer`]). Error answers are not signed. Notifications are
+//!   signed with the key the merchant's requests last named. A public-key-only merchant
+//!   ([`WechatSetup::platform_certificates`] `= false`) gets everything signed with the public
+//!   key and `404 RESOURCE_NOT_EXISTS` from `/v3/certificates`.
 //! - **Endpoints**: prepay for JSAPI/Native/App/H5 (`/v3/pay/transactions/{jsapi,native,app,h5}`
 //!   and `/v3/pay/partner/transactions/…`), query by `out-trade-no` and by `id`, close, refund
 //!   create and query (`/v3/refund/domestic/refunds`), and `GET /v3/certificates` (encrypted with

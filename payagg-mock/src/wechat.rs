@@ -108,6 +108,9 @@ pub(crate) struct WechatSim {
     base_url: String,
     /// The merchant's balance available for refunds; `None` = unlimited.
     balance: Mutex<Option<u64>>,
+    /// The last `Wechatpay-Serial` a request named that the simulator owns: the key the
+    /// merchant verifies with, so notifications are signed with it too.
+    last_serial: Mutex<Option<String>>,
 }
 
 /// The caller identified by a verified `Authorization` header.
@@ -121,6 +124,7 @@ impl WechatSim {
             setup,
             base_url,
             balance: Mutex::new(None),
+            last_serial: Mutex::new(None),
         }
     }
 
@@ -182,6 +186,7 @@ impl WechatSim {
             .and_then(|caller| self.route(shared, req, &caller, now));
         match result {
             Ok((status, body)) => {
+                self.note_serial(req.header(headers::SERIAL));
                 let body = body.map(|v| Bytes::from(v.to_string())).unwrap_or_default();
                 let mut headers = self.sign_headers(req.header(headers::SERIAL), now, &body);
                 if !body.is_empty() {
@@ -205,13 +210,28 @@ impl WechatSim {
     fn signer_for(&self, requested: Option<&str>) -> (&RsaPrivateKey, String) {
         let s = &self.setup;
         let platform = s.platform_serial();
+        let public = (s.pub_key_private(), s.pub_key_id().to_owned());
+        if !s.platform_certificates {
+            return public;
+        }
         match requested {
-            Some(r) if r == s.pub_key_id() => (s.pub_key_private(), s.pub_key_id().to_owned()),
+            Some(r) if r == s.pub_key_id() => public,
             Some(r) if r.eq_ignore_ascii_case(&platform) => (s.platform_key(), platform),
             _ => match s.default_signer {
-                WechatSigner::PublicKey => (s.pub_key_private(), s.pub_key_id().to_owned()),
+                WechatSigner::PublicKey => public,
                 WechatSigner::PlatformCertificate => (s.platform_key(), platform),
             },
+        }
+    }
+
+    /// Remember the key a request asked for, if it is one of ours.
+    fn note_serial(&self, requested: Option<&str>) {
+        let Some(r) = requested else { return };
+        if r == self.setup.pub_key_id() || r.eq_ignore_ascii_case(&self.setup.platform_serial()) {
+            *self
+                .last_serial
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r.to_owned());
         }
     }
 
@@ -352,6 +372,13 @@ impl WechatSim {
             }
             ["v3", "refund", "domestic", "refunds", no] if get => {
                 self.refund_query(shared, req, caller, no, now)
+            }
+            ["v3", "certificates"] if get && !self.setup.platform_certificates => {
+                Err(WxError::new(
+                    404,
+                    "RESOURCE_NOT_EXISTS",
+                    "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。可查看指引https://pay.weixin.qq.com/docs/merchant/products/platform-certificate/wxp-pub-key-guide.html",
+                ))
             }
             ["v3", "certificates"] if get => Ok((200, Some(self.certificates(now)))),
             _ if segs.first() == Some(&"v3") && (get || post) => Err(WxError::new(
@@ -884,7 +911,12 @@ impl WechatSim {
             },
         };
         let body = Bytes::from(serde_json::to_string(&envelope).unwrap_or_default());
-        let (key, serial) = self.signer_for(None);
+        let last = self
+            .last_serial
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let (key, serial) = self.signer_for(last.as_deref());
         let key = key.clone();
         let clock = shared.clock.clone();
         let signer: Signer = Arc::new(move |body: &[u8]| {
