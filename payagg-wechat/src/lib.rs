@@ -109,6 +109,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod bill;
+pub mod micropay;
 mod certs;
 mod client;
 mod config;
