@@ -193,36 +193,37 @@ impl WechatPayClient {
                     && self.certs.is_some()
                     && !sh.serial.starts_with(PUBLIC_KEY_ID_PREFIX) =>
             {
-                if self.refresh_certificates_if_due().await? {
-                    let now = self.clock.now();
-                    verify_signed(
-                        &sh,
-                        body,
-                        now,
-                        window,
-                        |s| self.key_for(s, now),
-                        || self.known_keys(),
-                    )?;
-                    Ok(())
-                } else {
-                    Err(e.into())
+                // Refresh unless one just happened; either way look again, since a
+                // concurrent caller may have refreshed while we waited for the lock.
+                if let Err(err) = self.refresh_certificates_if_due().await {
+                    tracing::warn!(error = %err, "platform certificate refresh failed");
                 }
+                let now = self.clock.now();
+                verify_signed(
+                    &sh,
+                    body,
+                    now,
+                    window,
+                    |s| self.key_for(s, now),
+                    || self.known_keys(),
+                )?;
+                Ok(())
             }
             other => Ok(other?),
         }
     }
 
-    async fn refresh_certificates_if_due(&self) -> Result<bool> {
+    async fn refresh_certificates_if_due(&self) -> Result<()> {
         let mut last = self.last_refresh.lock().await;
         let now = self.clock.now();
         if let Some(t) = *last
             && now - t < MIN_REFRESH_INTERVAL
         {
-            return Ok(false);
+            return Ok(());
         }
         *last = Some(now);
         self.download_certificates().await?;
-        Ok(true)
+        Ok(())
     }
 
     /// Downloads `/v3/certificates`, decrypts them with the APIv3 key, verifies the answer's

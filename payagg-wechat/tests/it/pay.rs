@@ -260,3 +260,36 @@ async fn rejects_invalid_input_before_sending() {
         Error::InvalidInput(_)
     ));
 }
+
+#[tokio::test]
+async fn partner_jsapi_uses_sp_and_sub_fields() {
+    use payagg_core::ids::{AppId, MerchantId};
+    let s = server().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/pay/partner/transactions/jsapi"))
+        .and(SignedByMerchant)
+        .and(body_partial_json(serde_json::json!({
+            "sp_appid": APPID, "sp_mchid": MCHID, "sub_mchid": "1900000109", "sub_appid": "wx0000000000000001",
+            "payer": {"sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
+        })))
+        .respond_with(Signed::ok(r#"{"prepay_id":"wx26112221580621e9b071c00d9e093b0000"}"#))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(pubkey_config(&s).partner(MCHID, APPID).build().unwrap());
+    let sub = payagg_core::SubMerchant::new(MerchantId::new("1900000109").unwrap())
+        .with_app_id(AppId::new("wx0000000000000001").unwrap());
+    let r = c
+        .pay(
+            &req(Scene::Jsapi {
+                payer_id: Sensitive::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            })
+            .sub_merchant(sub),
+        )
+        .await
+        .unwrap();
+    let PayAction::Jsapi(p) = r.action else {
+        panic!()
+    };
+    assert_eq!(p.get("appId"), Some("wx0000000000000001"));
+}

@@ -240,3 +240,70 @@ async fn both_modes_accept_public_key_and_certificates() {
     );
     c.query(&query()).await.unwrap();
 }
+
+#[tokio::test]
+async fn concurrent_unknown_serials_share_one_refresh() {
+    let s = server().await;
+    let (a_pem, _) = doc_cert();
+    let b_pem = rotated_cert_pem(0x7A11_0002);
+    let b_serial = payagg_core::crypto::Certificate::from_pem(&b_pem)
+        .unwrap()
+        .serial_hex_upper();
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Signed::ok(TX).serial(b_serial.clone()))
+        .expect(3)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .respond_with(
+            Signed::ok(certificates_body(&[b_pem]))
+                .serial(b_serial)
+                .delay(StdDuration::from_millis(200)),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(
+        base_config(&s)
+            .platform_certificate_pem(a_pem)
+            .build()
+            .unwrap(),
+    );
+    let q = query();
+    let (r1, r2, r3) = tokio::join!(c.query(&q), c.query(&q), c.query(&q));
+    r1.unwrap();
+    r2.unwrap();
+    r3.unwrap();
+}
+
+#[tokio::test]
+async fn failed_refresh_still_reports_the_unknown_serial() {
+    let s = server().await;
+    let (a_pem, a_serial) = doc_cert();
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Signed::ok(TX).serial("ABCDEF0123"))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .respond_with(error_body(404, "RESOURCE_NOT_EXISTS", "无可用的平台证书"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(
+        base_config(&s)
+            .platform_certificate_pem(a_pem)
+            .build()
+            .unwrap(),
+    );
+    let e = c.query(&query()).await.unwrap_err();
+    let Error::Verification(v) = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(v.kind(), &VerificationKind::UnknownKey);
+    assert_eq!(v.presented_value(), Some("ABCDEF0123"));
+    assert_eq!(v.expected_value(), Some(a_serial));
+}
