@@ -472,12 +472,14 @@ impl MicropayClient {
     /// answer about another merchant or order, and the transport's errors.
     pub async fn micropay(&self, req: &MicropayRequest) -> Result<Trade> {
         let total = req.total.minor_units().to_string();
+        let currency = req.total.currency();
         let p = params([
             ("auth_code", req.auth_code.expose().as_str()),
             ("body", req.body.as_str()),
             ("out_trade_no", req.out_trade_no.as_str()),
             ("total_fee", total.as_str()),
-            ("fee_type", req.total.currency().code()),
+            // CNY is the default: leave it out, as the documented examples do.
+            ("fee_type", if currency == Currency::Cny { "" } else { currency.code() }),
             ("spbill_create_ip", req.spbill_create_ip.as_str()),
             ("device_info", req.device_info.as_deref().unwrap_or("")),
             ("attach", req.attach.as_deref().unwrap_or("")),
