@@ -48,6 +48,7 @@ pub struct WechatPayClient {
     clock: Arc<dyn Clock>,
     nonce: Arc<dyn NonceSource>,
     certs: Option<PlatformCertificates>,
+    micropay: Option<MicropayHook>,
     last_refresh: tokio::sync::Mutex<Option<OffsetDateTime>>,
 }
 
@@ -62,6 +63,13 @@ impl fmt::Debug for WechatPayClient {
             )
             .finish_non_exhaustive()
     }
+}
+
+/// The payment-code scene's delegate: the APIv2 micropay client and the till's IP.
+#[derive(Debug, Clone)]
+struct MicropayHook {
+    client: Arc<crate::micropay::MicropayClient>,
+    spbill_create_ip: String,
 }
 
 /// An HTTP answer that passed signature verification.
@@ -95,6 +103,7 @@ impl WechatPayClient {
             clock: Arc::new(SystemClock),
             nonce: Arc::new(RandomNonce),
             certs,
+            micropay: None,
             last_refresh: tokio::sync::Mutex::new(None),
         })
     }
@@ -110,6 +119,22 @@ impl WechatPayClient {
     #[must_use]
     pub fn with_nonce_source(mut self, nonce: Arc<dyn NonceSource>) -> Self {
         self.nonce = nonce;
+        self
+    }
+
+    /// Serve the payment-code scene ([`Scene::PaymentCode`]) through the APIv2 micropay
+    /// flow (pay, poll, reverse) of `micropay`, reporting `spbill_create_ip` as the till's IP.
+    /// Without it the scene is [`Error::Unsupported`].
+    #[must_use]
+    pub fn with_micropay(
+        mut self,
+        micropay: Arc<crate::micropay::MicropayClient>,
+        spbill_create_ip: impl Into<String>,
+    ) -> Self {
+        self.micropay = Some(MicropayHook {
+            client: micropay,
+            spbill_create_ip: spbill_create_ip.into(),
+        });
         self
     }
 
@@ -449,15 +474,51 @@ impl WechatPayClient {
         )
     }
 
-    /// Payment-code (micropay) scene. Hook for `crate::micropay`: until that module is wired
-    /// in, the scene is unsupported.
-    #[allow(clippy::unused_async)]
-    async fn pay_payment_code(&self, _req: &PayRequest) -> Result<PayResponse> {
-        Err(Unsupported::new(
-            CHANNEL,
-            "the payment code scene (micropay module not wired in)",
-        )
-        .into())
+    /// Payment-code (micropay) scene: delegates to the [`crate::micropay::MicropayClient`]
+    /// given to [`WechatPayClient::with_micropay`]; unsupported without one.
+    async fn pay_payment_code(&self, req: &PayRequest) -> Result<PayResponse> {
+        let Some(hook) = &self.micropay else {
+            return Err(Unsupported::new(
+                CHANNEL,
+                "the payment code scene (configure it with WechatPayClient::with_micropay)",
+            )
+            .into());
+        };
+        let Scene::PaymentCode { auth_code } = &req.scene else {
+            return Err(InvalidInput::new("scene", "not a payment code scene").into());
+        };
+        if req.sub_merchant.is_some() {
+            return Err(InvalidInput::new(
+                "sub_merchant",
+                "set the sub-merchant on the MicropayConfig for payment codes",
+            )
+            .into());
+        }
+        let mut mreq = crate::micropay::MicropayRequest::new(
+            req.merchant_order_no.clone(),
+            req.amount,
+            req.description.clone(),
+            auth_code.expose().clone(),
+            hook.spbill_create_ip.clone(),
+        )?;
+        if let Some(a) = &req.attach {
+            mreq = mreq.attach(a.clone());
+        }
+        let trade = hook.client.pay(&mreq).await?;
+        let channel_ref = trade
+            .channel_trade_no
+            .as_ref()
+            .map(|n| n.as_str().to_owned());
+        let action = if trade.status == payagg_core::TradeStatus::Success {
+            PayAction::Completed(trade)
+        } else {
+            PayAction::Pending(trade)
+        };
+        let resp = PayResponse::new(req.merchant_order_no.clone(), action);
+        Ok(match channel_ref {
+            Some(r) => resp.channel_ref(r),
+            None => resp,
+        })
     }
 
     async fn prepay(&self, req: &PayRequest) -> Result<PayResponse> {
@@ -800,7 +861,9 @@ impl Gateway for WechatPayClient {
                 SceneKind::MiniProgram,
                 SceneKind::App,
                 SceneKind::H5,
-            ],
+            ]
+            .into_iter()
+            .chain(self.micropay.is_some().then_some(SceneKind::PaymentCode)),
             [
                 Operation::Pay,
                 Operation::Query,
@@ -825,7 +888,10 @@ impl Gateway for WechatPayClient {
             Operation::Pay,
             Some(req.merchant_order_no.as_str()),
         );
-        self.prepay(req).instrument(span).await
+        match req.scene {
+            Scene::PaymentCode { .. } => self.pay_payment_code(req).instrument(span).await,
+            _ => self.prepay(req).instrument(span).await,
+        }
     }
 
     async fn query(&self, req: &QueryRequest) -> Result<Trade> {
@@ -1109,5 +1175,85 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn payment_code_goes_through_the_micropay_hook() {
+        use crate::micropay::{MicropayClient, MicropayConfig, SignType, encode_xml, sign};
+        use std::collections::BTreeMap;
+        let v2key = secrecy::SecretString::from("192006250b4c09247ec02edce69f6a2d");
+        let mut p: BTreeMap<String, String> = [
+            ("return_code", "SUCCESS"),
+            ("return_msg", "OK"),
+            ("result_code", "SUCCESS"),
+            ("appid", "wxd678efh567hg6787"),
+            ("mch_id", "1230000109"),
+            ("nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"),
+            ("openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+            ("trade_type", "MICROPAY"),
+            ("bank_type", "OTHERS"),
+            ("fee_type", "CNY"),
+            ("total_fee", "100"),
+            ("cash_fee", "100"),
+            ("transaction_id", "4200000001202405201234567890"),
+            ("out_trade_no", "1217752501201407033233368018"),
+            ("time_end", "20240520100000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let sig = sign(&p, &v2key, SignType::Md5);
+        p.insert("sign".into(), sig);
+        let v2 = Arc::new(FakeTransport::new());
+        v2.push(
+            http::Response::builder()
+                .status(200)
+                .body(Bytes::from(encode_xml(&p).unwrap()))
+                .unwrap(),
+        );
+        let micropay = MicropayClient::new(
+            MicropayConfig::new("wxd678efh567hg6787", "1230000109", v2key),
+            v2.clone(),
+            Arc::new(FakeTransport::new()),
+        )
+        .unwrap();
+        let config = Config::builder()
+            .mchid("1230000109")
+            .appid("wxd678efh567hg6787")
+            .private_key_pem(TEST_KEY_PEM)
+            .merchant_serial_no("ABC123")
+            .apiv3_key("a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb".parse().unwrap())
+            .build()
+            .unwrap();
+        let plain = WechatPayClient::with_transport(config.clone(), Arc::new(FakeTransport::new()))
+            .unwrap();
+        assert!(!plain.supports(SceneKind::PaymentCode));
+        let client = WechatPayClient::with_transport(config, Arc::new(FakeTransport::new()))
+            .unwrap()
+            .with_micropay(Arc::new(micropay), "10.0.0.8");
+        assert!(client.supports(SceneKind::PaymentCode));
+        let req = PayRequest::new(
+            payagg_core::MerchantOrderNo::new("1217752501201407033233368018").unwrap(),
+            payagg_core::Money::cny(100),
+            "Tea",
+            Scene::PaymentCode {
+                auth_code: payagg_core::Sensitive::new("134567890123456789".into()),
+            },
+        )
+        .unwrap();
+        let e = plain.pay(&req).await.unwrap_err();
+        assert!(matches!(e, Error::Unsupported(_)), "{e}");
+        let r = client.pay(&req).await.unwrap();
+        assert_eq!(
+            r.channel_ref.as_deref(),
+            Some("4200000001202405201234567890")
+        );
+        let PayAction::Completed(t) = r.action else {
+            panic!("{:?}", r.action)
+        };
+        assert_eq!(t.status, payagg_core::TradeStatus::Success);
+        let sent = v2.requests();
+        assert_eq!(sent.len(), 1);
+        assert!(String::from_utf8_lossy(sent[0].body()).contains("10.0.0.8"));
     }
 }

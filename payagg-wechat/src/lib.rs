@@ -59,7 +59,7 @@
 //! | [`payagg_core::Gateway`] | WeChat Pay APIv3 |
 //! | --- | --- |
 //! | `pay` `MerchantQr` / `Jsapi` / `MiniProgram` / `App` / `H5` | `POST /v3/pay[/partner]/transactions/{native,jsapi,app,h5}`; JSAPI and App answers carry signed client parameters |
-//! | `pay` `PaymentCode` | `Unsupported` until the APIv2 micropay module is wired in (hook: `WechatPayClient::pay_payment_code`) |
+//! | `pay` `PaymentCode` | APIv2 micropay (pay, poll, reverse) through [`micropay::MicropayClient`] when given with [`WechatPayClient::with_micropay`]; `Unsupported` otherwise |
 //! | `query` | `GET …/transactions/id/{transaction_id}` or `…/out-trade-no/{out_trade_no}` |
 //! | `close` | `POST …/out-trade-no/{out_trade_no}/close` (signed 204) |
 //! | `refund`, `query_refund` | `POST /v3/refund/domestic/refunds`, `GET …/refunds/{out_refund_no}` |
