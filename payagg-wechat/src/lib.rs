@@ -109,7 +109,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod bill;
-pub mod micropay;
 mod certs;
 mod client;
 mod config;
@@ -118,6 +117,7 @@ pub mod crypto;
 #[doc(hidden)]
 pub mod doc_support;
 pub mod error;
+pub mod micropay;
 pub mod sign;
 pub mod verify;
 pub mod wire;
