@@ -21,7 +21,7 @@ fn generate(rows: usize) -> Vec<u8> {
     s.push_str("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n");
     let (mut gross, mut refund, mut fee_units) = (0i64, 0i64, 0i64);
     for i in 0..rows {
-        let amount = 100 + (i as i64 * 37) % 100_000; // fen
+        let amount = 100 + (i64::try_from(i).unwrap() * 37) % 100_000; // fen
         let fee = amount * 600 / 1000; // 0.6% in units of 1e-5 yuan
         let (h, m, sec) = ((i / 3600) % 24, (i / 60) % 60, i % 60);
         if i % 10 == 9 {

@@ -15,7 +15,8 @@ use payagg_core::error::VerificationKind;
 use payagg_core::transport::{HttpTransport, ReqwestTransport, Timeouts};
 use payagg_core::{Error, GatewayErrorKind, MerchantOrderNo, Money, TradeStatus};
 use payagg_wechat::micropay::{
-    MicropayClient, MicropayConfig, MicropayRequest, PollSchedule, SignType, Sleeper, decode_xml, encode_xml, sign, verify,
+    MicropayClient, MicropayConfig, MicropayRequest, PollSchedule, SignType, Sleeper, decode_xml,
+    encode_xml, sign, verify,
 };
 use secrecy::SecretString;
 use wiremock::matchers::{method, path};
@@ -69,7 +70,11 @@ const PAID: &[(&str, &str)] = &[
 ];
 
 fn failed(code: &str, des: &str) -> Vec<(&'static str, String)> {
-    vec![("result_code", "FAIL".into()), ("err_code", code.into()), ("err_code_des", des.into())]
+    vec![
+        ("result_code", "FAIL".into()),
+        ("err_code", code.into()),
+        ("err_code_des", des.into()),
+    ]
 }
 
 fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
@@ -77,9 +82,17 @@ fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
 }
 
 fn query_state(state: &str) -> String {
-    let mut f: Vec<(&str, &str)> = vec![("result_code", "SUCCESS"), ("out_trade_no", ORDER), ("trade_state", state)];
+    let mut f: Vec<(&str, &str)> = vec![
+        ("result_code", "SUCCESS"),
+        ("out_trade_no", ORDER),
+        ("trade_state", state),
+    ];
     if state == "SUCCESS" {
-        f.extend(PAID.iter().copied().filter(|(k, _)| !matches!(*k, "result_code" | "out_trade_no")));
+        f.extend(
+            PAID.iter()
+                .copied()
+                .filter(|(k, _)| !matches!(*k, "result_code" | "out_trade_no")),
+        );
     }
     answer(&f)
 }
@@ -96,8 +109,14 @@ impl Seq {
 impl Respond for Seq {
     fn respond(&self, _: &Request) -> ResponseTemplate {
         let mut q = self.0.lock().unwrap();
-        let body = if q.len() > 1 { q.pop_front().unwrap() } else { q.front().cloned().unwrap() };
-        ResponseTemplate::new(200).set_body_string(body).insert_header("content-type", "text/xml")
+        let body = if q.len() > 1 {
+            q.pop_front().unwrap()
+        } else {
+            q.front().cloned().unwrap()
+        };
+        ResponseTemplate::new(200)
+            .set_body_string(body)
+            .insert_header("content-type", "text/xml")
     }
 }
 
@@ -113,7 +132,12 @@ impl Sleeper for FakeSleeper {
 
 impl FakeSleeper {
     fn slept(&self) -> Vec<u64> {
-        self.0.lock().unwrap().iter().map(Duration::as_secs).collect()
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(Duration::as_secs)
+            .collect()
     }
 }
 
@@ -141,19 +165,37 @@ struct Harness {
 
 async fn harness(sign_type: SignType, schedule: PollSchedule) -> Harness {
     let server = MockServer::start().await;
-    let config = MicropayConfig::new(APPID, MCH, key()).base_url(server.uri()).sign_type(sign_type).schedule(schedule);
+    let config = MicropayConfig::new(APPID, MCH, key())
+        .base_url(server.uri())
+        .sign_type(sign_type)
+        .schedule(schedule);
     let plain = Arc::new(ReqwestTransport::new(Timeouts::default()).unwrap());
-    let cert = Arc::new(CertTransport { inner: ReqwestTransport::new(Timeouts::default()).unwrap(), calls: AtomicUsize::new(0) });
+    let cert = Arc::new(CertTransport {
+        inner: ReqwestTransport::new(Timeouts::default()).unwrap(),
+        calls: AtomicUsize::new(0),
+    });
     let sleeper = Arc::new(FakeSleeper::default());
     let client = MicropayClient::new(config, plain, cert.clone())
         .unwrap()
         .with_sleeper(sleeper.clone())
-        .with_nonce_source(Arc::new(FixedNonce("5K8264ILTKCH16CQ2502SI8ZNMTM67VS".into())));
-    Harness { server, client, sleeper, cert }
+        .with_nonce_source(Arc::new(FixedNonce(
+            "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".into(),
+        )));
+    Harness {
+        server,
+        client,
+        sleeper,
+        cert,
+    }
 }
 
 async fn mount(server: &MockServer, p: &str, bodies: Vec<String>, times: u64) {
-    Mock::given(method("POST")).and(path(p)).respond_with(Seq::new(bodies)).expect(times).mount(server).await;
+    Mock::given(method("POST"))
+        .and(path(p))
+        .respond_with(Seq::new(bodies))
+        .expect(times)
+        .mount(server)
+        .await;
 }
 
 /// Fails loudly on anything not mocked.
@@ -168,11 +210,19 @@ async fn catch_all(server: &MockServer) {
 }
 
 fn request() -> MicropayRequest {
-    MicropayRequest::new(MerchantOrderNo::new(ORDER).unwrap(), Money::cny(1), "image形象店-深圳腾大-QQ公仔", "120061098828009406", "14.17.22.52").unwrap()
+    MicropayRequest::new(
+        MerchantOrderNo::new(ORDER).unwrap(),
+        Money::cny(1),
+        "image形象店-深圳腾大-QQ公仔",
+        "120061098828009406",
+        "14.17.22.52",
+    )
+    .unwrap()
 }
 
 fn schedule() -> PollSchedule {
-    PollSchedule::new(Duration::from_secs(5), Duration::from_secs(15)).reverse(3, Duration::from_secs(2))
+    PollSchedule::new(Duration::from_secs(5), Duration::from_secs(15))
+        .reverse(3, Duration::from_secs(2))
 }
 
 #[tokio::test]
@@ -184,11 +234,20 @@ async fn immediate_success() {
     let t = h.client.pay(&request()).await.unwrap();
     assert_eq!(t.status, TradeStatus::Success);
     assert_eq!(t.raw_status, "SUCCESS");
-    assert_eq!(t.channel_trade_no.as_ref().unwrap().as_str(), "1008450740201411110005820873");
+    assert_eq!(
+        t.channel_trade_no.as_ref().unwrap().as_str(),
+        "1008450740201411110005820873"
+    );
     assert_eq!(t.amount, Money::cny(1));
     assert_eq!(t.payer_amount, Some(Money::cny(1)));
-    assert_eq!(t.paid_at.unwrap().to_string(), "2014-11-11 17:00:43.0 +08:00:00");
-    assert_eq!(t.payer.as_ref().unwrap().expose(), "oUpF8uN95-Ptaags6E_roPHg7AG0");
+    assert_eq!(
+        t.paid_at.unwrap().to_string(),
+        "2014-11-11 17:00:43.0 +08:00:00"
+    );
+    assert_eq!(
+        t.payer.as_ref().unwrap().expose(),
+        "oUpF8uN95-Ptaags6E_roPHg7AG0"
+    );
     assert!(h.sleeper.slept().is_empty());
 
     // The request is the documented example: CDATA XML, MD5-signed (the L9 sign value).
@@ -196,20 +255,42 @@ async fn immediate_success() {
     let sent = decode_xml(&reqs[0].body).unwrap();
     assert_eq!(sent["sign"], "9FD62A9CB53CC9A934201C611BF63698");
     assert!(!sent.contains_key("sign_type"));
-    assert!(std::str::from_utf8(&reqs[0].body).unwrap().contains("<body><![CDATA[image形象店-深圳腾大-QQ公仔]]></body>"));
-    assert_eq!(reqs[0].headers.get("content-type").unwrap(), "text/xml; charset=utf-8");
+    assert!(
+        std::str::from_utf8(&reqs[0].body)
+            .unwrap()
+            .contains("<body><![CDATA[image形象店-深圳腾大-QQ公仔]]></body>")
+    );
+    assert_eq!(
+        reqs[0].headers.get("content-type").unwrap(),
+        "text/xml; charset=utf-8"
+    );
 }
 
 #[tokio::test]
 async fn userpaying_then_success() {
     let h = harness(SignType::Md5, schedule()).await;
-    mount(&h.server, "/pay/micropay", vec![answer(&refs(&failed("USERPAYING", "需要用户输入支付密码")))], 1).await;
-    mount(&h.server, "/pay/orderquery", vec![query_state("USERPAYING"), query_state("SUCCESS")], 2).await;
+    mount(
+        &h.server,
+        "/pay/micropay",
+        vec![answer(&refs(&failed("USERPAYING", "需要用户输入支付密码")))],
+        1,
+    )
+    .await;
+    mount(
+        &h.server,
+        "/pay/orderquery",
+        vec![query_state("USERPAYING"), query_state("SUCCESS")],
+        2,
+    )
+    .await;
     catch_all(&h.server).await;
 
     let t = h.client.pay(&request()).await.unwrap();
     assert_eq!(t.status, TradeStatus::Success);
-    assert_eq!(t.channel_trade_no.as_ref().unwrap().as_str(), "1008450740201411110005820873");
+    assert_eq!(
+        t.channel_trade_no.as_ref().unwrap().as_str(),
+        "1008450740201411110005820873"
+    );
     assert_eq!(h.sleeper.slept(), [5, 5]);
     assert_eq!(h.cert.calls.load(Ordering::SeqCst), 0);
     let reqs = h.server.received_requests().await.unwrap();
@@ -221,13 +302,35 @@ async fn userpaying_then_success() {
 #[tokio::test]
 async fn userpaying_until_timeout_then_reverse_with_recall() {
     let h = harness(SignType::Md5, schedule()).await;
-    mount(&h.server, "/pay/micropay", vec![answer(&refs(&failed("USERPAYING", "需要用户输入支付密码")))], 1).await;
-    mount(&h.server, "/pay/orderquery", vec![query_state("USERPAYING"), query_state("NOTPAY"), query_state("USERPAYING")], 3).await;
+    mount(
+        &h.server,
+        "/pay/micropay",
+        vec![answer(&refs(&failed("USERPAYING", "需要用户输入支付密码")))],
+        1,
+    )
+    .await;
+    mount(
+        &h.server,
+        "/pay/orderquery",
+        vec![
+            query_state("USERPAYING"),
+            query_state("NOTPAY"),
+            query_state("USERPAYING"),
+        ],
+        3,
+    )
+    .await;
     let userpaying = failed("USERPAYING", "正在支付中不能发起撤销");
     let mut recall_y = refs(&userpaying);
     recall_y.push(("recall", "Y"));
     let recall_n = answer(&[("result_code", "SUCCESS"), ("recall", "N")]);
-    mount(&h.server, "/secapi/pay/reverse", vec![answer(&recall_y), recall_n], 2).await;
+    mount(
+        &h.server,
+        "/secapi/pay/reverse",
+        vec![answer(&recall_y), recall_n],
+        2,
+    )
+    .await;
     catch_all(&h.server).await;
 
     let t = h.client.pay(&request()).await.unwrap();
@@ -235,33 +338,63 @@ async fn userpaying_until_timeout_then_reverse_with_recall() {
     assert_eq!(t.merchant_order_no.as_str(), ORDER);
     // Three 5 s query waits (15 s timeout), then one 2 s wait before the repeated reverse.
     assert_eq!(h.sleeper.slept(), [5, 5, 5, 2]);
-    assert_eq!(h.cert.calls.load(Ordering::SeqCst), 2, "reverse goes through the certificate transport");
+    assert_eq!(
+        h.cert.calls.load(Ordering::SeqCst),
+        2,
+        "reverse goes through the certificate transport"
+    );
 }
 
 #[tokio::test]
 async fn reverse_never_confirmed_is_an_unknown_outcome() {
     let h = harness(SignType::Md5, schedule()).await;
-    mount(&h.server, "/pay/micropay", vec![answer(&refs(&failed("SYSTEMERROR", "系统超时")))], 1).await;
+    mount(
+        &h.server,
+        "/pay/micropay",
+        vec![answer(&refs(&failed("SYSTEMERROR", "系统超时")))],
+        1,
+    )
+    .await;
     mount(&h.server, "/pay/orderquery", vec![query_state("NOTPAY")], 3).await;
-    mount(&h.server, "/secapi/pay/reverse", vec![answer(&[("result_code", "SUCCESS"), ("recall", "Y")])], 3).await;
+    mount(
+        &h.server,
+        "/secapi/pay/reverse",
+        vec![answer(&[("result_code", "SUCCESS"), ("recall", "Y")])],
+        3,
+    )
+    .await;
     catch_all(&h.server).await;
 
     let e = h.client.pay(&request()).await.unwrap_err();
     assert!(e.outcome_unknown(), "{e:?}");
     assert!(matches!(e, Error::Timeout(_)), "{e:?}");
-    assert!(e.to_string().contains("reversal not confirmed after 3 attempts"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("reversal not confirmed after 3 attempts"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn query_reports_a_definite_failure() {
     let h = harness(SignType::Md5, schedule()).await;
     mount(&h.server, "/pay/micropay", vec!["<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[system busy]]></return_msg></xml>".into()], 1).await;
-    mount(&h.server, "/pay/orderquery", vec![query_state("PAYERROR")], 1).await;
+    mount(
+        &h.server,
+        "/pay/orderquery",
+        vec![query_state("PAYERROR")],
+        1,
+    )
+    .await;
     catch_all(&h.server).await;
     let t = h.client.pay(&request()).await.unwrap();
     assert_eq!(t.status, TradeStatus::Failed);
     assert_eq!(t.raw_status, "PAYERROR");
-    assert_eq!(t.amount, Money::cny(1), "the request's amount when the answer states none");
+    assert_eq!(
+        t.amount,
+        Money::cny(1),
+        "the request's amount when the answer states none"
+    );
 }
 
 #[tokio::test]
@@ -272,7 +405,9 @@ async fn bad_response_signature_is_never_trusted() {
     catch_all(&h.server).await;
 
     let e = h.client.pay(&request()).await.unwrap_err();
-    let Error::Verification(v) = &e else { panic!("{e:?}") };
+    let Error::Verification(v) = &e else {
+        panic!("{e:?}")
+    };
     assert_eq!(v.kind(), &VerificationKind::BadSignature);
     assert!(!e.is_retryable());
     assert!(h.sleeper.slept().is_empty());
@@ -281,11 +416,22 @@ async fn bad_response_signature_is_never_trusted() {
 #[tokio::test]
 async fn answer_about_another_order_is_rejected() {
     let h = harness(SignType::Md5, schedule()).await;
-    let other: Vec<(&str, &str)> = PAID.iter().map(|&(k, v)| if k == "out_trade_no" { (k, "OTHER1") } else { (k, v) }).collect();
+    let other: Vec<(&str, &str)> = PAID
+        .iter()
+        .map(|&(k, v)| {
+            if k == "out_trade_no" {
+                (k, "OTHER1")
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
     mount(&h.server, "/pay/micropay", vec![answer(&other)], 1).await;
     catch_all(&h.server).await;
     let e = h.client.pay(&request()).await.unwrap_err();
-    let Error::Verification(v) = &e else { panic!("{e:?}") };
+    let Error::Verification(v) = &e else {
+        panic!("{e:?}")
+    };
     assert_eq!(v.kind(), &VerificationKind::BusinessMismatch);
     assert_eq!(v.presented_value(), Some("out_trade_no=OTHER1"));
 }
@@ -293,7 +439,16 @@ async fn answer_about_another_order_is_rejected() {
 #[tokio::test]
 async fn authcodeexpire_fails_at_once() {
     let h = harness(SignType::Md5, schedule()).await;
-    mount(&h.server, "/pay/micropay", vec![answer(&refs(&failed("AUTHCODEEXPIRE", "二维码已过期，请用户在微信上刷新后再试")))], 1).await;
+    mount(
+        &h.server,
+        "/pay/micropay",
+        vec![answer(&refs(&failed(
+            "AUTHCODEEXPIRE",
+            "二维码已过期，请用户在微信上刷新后再试",
+        )))],
+        1,
+    )
+    .await;
     catch_all(&h.server).await;
 
     let e = h.client.pay(&request()).await.unwrap_err();
@@ -308,7 +463,13 @@ async fn authcodeexpire_fails_at_once() {
 #[tokio::test]
 async fn hmac_sha256_requests_and_answers() {
     let h = harness(SignType::HmacSha256, schedule()).await;
-    mount(&h.server, "/pay/micropay", vec![answer_with(SignType::HmacSha256, PAID)], 1).await;
+    mount(
+        &h.server,
+        "/pay/micropay",
+        vec![answer_with(SignType::HmacSha256, PAID)],
+        1,
+    )
+    .await;
     catch_all(&h.server).await;
     let t = h.client.pay(&request()).await.unwrap();
     assert_eq!(t.status, TradeStatus::Success);
@@ -322,14 +483,24 @@ async fn hmac_sha256_requests_and_answers() {
     let h = harness(SignType::HmacSha256, schedule()).await;
     mount(&h.server, "/pay/micropay", vec![answer(PAID)], 1).await;
     catch_all(&h.server).await;
-    assert!(matches!(h.client.pay(&request()).await.unwrap_err(), Error::Verification(_)));
+    assert!(matches!(
+        h.client.pay(&request()).await.unwrap_err(),
+        Error::Verification(_)
+    ));
 }
 
 #[tokio::test]
 async fn config_is_checked() {
-    let plain: Arc<dyn HttpTransport> = Arc::new(ReqwestTransport::new(Timeouts::default()).unwrap());
+    let plain: Arc<dyn HttpTransport> =
+        Arc::new(ReqwestTransport::new(Timeouts::default()).unwrap());
     let bad = MicropayConfig::new(APPID, MCH, key()).base_url("http://api.mch.weixin.qq.com");
-    assert!(matches!(MicropayClient::new(bad, plain.clone(), plain.clone()), Err(Error::Config(_))));
+    assert!(matches!(
+        MicropayClient::new(bad, plain.clone(), plain.clone()),
+        Err(Error::Config(_))
+    ));
     let empty = MicropayConfig::new(APPID, MCH, SecretString::from(""));
-    assert!(matches!(MicropayClient::new(empty, plain.clone(), plain), Err(Error::Config(_))));
+    assert!(matches!(
+        MicropayClient::new(empty, plain.clone(), plain),
+        Err(Error::Config(_))
+    ));
 }

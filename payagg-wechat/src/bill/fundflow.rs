@@ -225,10 +225,10 @@ impl Layout for FundFlowLayout {
                 "支出金额" => Some(self.expense),
                 _ => None,
             };
-            if let Some(c) = computed {
-                if stated != c {
-                    return Err(format!("{name} states {value} but the rows sum to {c}"));
-                }
+            if let Some(c) = computed
+                && stated != c
+            {
+                return Err(format!("{name} states {value} but the rows sum to {c}"));
             }
             totals.push(SummaryTotal {
                 name: name.to_owned(),

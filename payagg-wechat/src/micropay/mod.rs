@@ -43,8 +43,8 @@ use bytes::Bytes;
 use payagg_core::clock::CHINA_OFFSET;
 use payagg_core::crypto::{NonceSource, RandomNonce};
 use payagg_core::error::{
-    ConfigError, DecodeError, Error, GatewayError, GatewayErrorKind, InvalidInput, TimeoutError, VerificationError,
-    VerificationKind,
+    ConfigError, DecodeError, Error, GatewayError, GatewayErrorKind, InvalidInput, TimeoutError,
+    VerificationError, VerificationKind,
 };
 use payagg_core::ids::{AppId, ChannelTradeNo, MerchantId, MerchantOrderNo};
 use payagg_core::money::{Currency, Money};
@@ -90,7 +90,11 @@ impl PollSchedule {
     /// A schedule querying every `interval` until `timeout`, with the default reversal policy.
     #[must_use]
     pub fn new(interval: Duration, timeout: Duration) -> Self {
-        Self { query_interval: interval, query_timeout: timeout, ..Self::default() }
+        Self {
+            query_interval: interval,
+            query_timeout: timeout,
+            ..Self::default()
+        }
     }
 
     /// Reverse at most `attempts` times, waiting `interval` before each repeat.
@@ -234,18 +238,32 @@ impl MicropayRequest {
         let body = body.into();
         let auth_code = auth_code.into();
         if total.is_zero() {
-            return Err(InvalidInput::new("amount", "a payment must be larger than zero"));
+            return Err(InvalidInput::new(
+                "amount",
+                "a payment must be larger than zero",
+            ));
         }
-        out_trade_no.check_channel_rule(1, 32, |c| c.is_ascii_alphanumeric() || "_-*".contains(c), "WeChat out_trade_no")?;
+        out_trade_no.check_channel_rule(
+            1,
+            32,
+            |c| c.is_ascii_alphanumeric() || "_-*".contains(c),
+            "WeChat out_trade_no",
+        )?;
         let n = body.chars().count();
         if body.trim().is_empty() || n > 127 {
-            return Err(InvalidInput::new("description", format!("{n} characters; WeChat body needs 1 to 127")));
+            return Err(InvalidInput::new(
+                "description",
+                format!("{n} characters; WeChat body needs 1 to 127"),
+            ));
         }
         let valid_code = auth_code.len() == 18
             && auth_code.bytes().all(|b| b.is_ascii_digit())
             && matches!(&auth_code[..2], "10" | "11" | "12" | "13" | "14" | "15");
         if !valid_code {
-            return Err(InvalidInput::new("auth_code", "a WeChat payment code is 18 digits starting with 10 to 15"));
+            return Err(InvalidInput::new(
+                "auth_code",
+                "a WeChat payment code is 18 digits starting with 10 to 15",
+            ));
         }
         Ok(Self {
             out_trade_no,
@@ -313,7 +331,11 @@ impl Endpoint {
 }
 
 fn params<const N: usize>(pairs: [(&str, &str); N]) -> BTreeMap<String, String> {
-    pairs.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    pairs
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 fn elapsed_ms(d: Duration) -> u64 {
@@ -328,10 +350,16 @@ impl MicropayClient {
     /// # Errors
     /// [`Error::Config`] for an empty app id, merchant id or key, or a base URL that is not
     /// https (plain http only on loopback).
-    pub fn new(config: MicropayConfig, transport: Arc<dyn HttpTransport>, cert_transport: Arc<dyn HttpTransport>) -> Result<Self> {
+    pub fn new(
+        config: MicropayConfig,
+        transport: Arc<dyn HttpTransport>,
+        cert_transport: Arc<dyn HttpTransport>,
+    ) -> Result<Self> {
         use secrecy::ExposeSecret;
         if config.appid.is_empty() || config.mch_id.is_empty() {
-            return Err(ConfigError::new("wechat micropay", "appid and mch_id are required").into());
+            return Err(
+                ConfigError::new("wechat micropay", "appid and mch_id are required").into(),
+            );
         }
         if config.key.expose_secret().is_empty() {
             return Err(ConfigError::new("wechat micropay", "the API v2 key is empty").into());
@@ -388,7 +416,9 @@ impl MicropayClient {
                 let keep_going = match &e {
                     Error::Gateway(g) => matches!(
                         g.kind(),
-                        GatewayErrorKind::UserPaying | GatewayErrorKind::SystemError | GatewayErrorKind::OrderPaid
+                        GatewayErrorKind::UserPaying
+                            | GatewayErrorKind::SystemError
+                            | GatewayErrorKind::OrderPaid
                     ),
                     Error::Verification(_) => false,
                     other => other.outcome_unknown(),
@@ -406,19 +436,33 @@ impl MicropayClient {
             self.sleeper.sleep(schedule.query_interval).await;
             waited += schedule.query_interval;
             match self.query_inner(&trade_ref, Some(req.total)).await {
-                Ok(trade) if matches!(trade.status, TradeStatus::NotPaid | TradeStatus::UserPaying) => {}
+                Ok(trade)
+                    if matches!(trade.status, TradeStatus::NotPaid | TradeStatus::UserPaying) => {}
                 Ok(trade) => return Ok(trade),
                 Err(e @ Error::Verification(_)) => return Err(e),
-                Err(e) => tracing::info!(order = req.out_trade_no.as_str(), error = %e, "wechat orderquery failed; polling on"),
+                Err(e) => {
+                    tracing::info!(order = req.out_trade_no.as_str(), error = %e, "wechat orderquery failed; polling on")
+                }
             }
         }
         self.reverse_until_final(req, &trade_ref, waited).await
     }
 
-    async fn reverse_until_final(&self, req: &MicropayRequest, trade_ref: &TradeRef, mut waited: Duration) -> Result<Trade> {
+    async fn reverse_until_final(
+        &self,
+        req: &MicropayRequest,
+        trade_ref: &TradeRef,
+        mut waited: Duration,
+    ) -> Result<Trade> {
         let schedule = self.config.schedule;
         let revoked = |raw: &str, status: TradeStatus| {
-            Trade::new(Channel::Wechat, req.out_trade_no.clone(), status, raw, req.total)
+            Trade::new(
+                Channel::Wechat,
+                req.out_trade_no.clone(),
+                status,
+                raw,
+                req.total,
+            )
         };
         let mut last: Option<Error> = None;
         for attempt in 1..=schedule.reverse_attempts.max(1) {
@@ -427,27 +471,45 @@ impl MicropayClient {
                 waited += schedule.reverse_interval;
             }
             match self.reverse(trade_ref).await {
-                Ok(ReverseOutcome { recall: false }) => return Ok(revoked("REVOKED", TradeStatus::Revoked)),
+                Ok(ReverseOutcome { recall: false }) => {
+                    return Ok(revoked("REVOKED", TradeStatus::Revoked));
+                }
                 Ok(ReverseOutcome { recall: true }) => last = None,
                 Err(Error::Gateway(g)) if g.code() == "ORDERREVERSED" => {
                     return Ok(revoked("REVOKED", TradeStatus::Revoked));
                 }
-                Err(Error::Gateway(g)) if g.code() == "ORDERCLOSED" => return Ok(revoked("CLOSED", TradeStatus::Closed)),
+                Err(Error::Gateway(g)) if g.code() == "ORDERCLOSED" => {
+                    return Ok(revoked("CLOSED", TradeStatus::Closed));
+                }
                 Err(Error::Gateway(g)) if g.code() == "ORDERNOTEXIST" => {
                     // The order never reached WeChat: nothing was charged.
                     return Ok(revoked("ORDERNOTEXIST", TradeStatus::Failed));
                 }
                 Err(Error::Gateway(g))
-                    if matches!(g.kind(), GatewayErrorKind::UserPaying | GatewayErrorKind::SystemError | GatewayErrorKind::RateLimited) =>
+                    if matches!(
+                        g.kind(),
+                        GatewayErrorKind::UserPaying
+                            | GatewayErrorKind::SystemError
+                            | GatewayErrorKind::RateLimited
+                    ) =>
                 {
                     last = Some(Error::Gateway(g));
                 }
-                Err(e @ (Error::Gateway(_) | Error::Verification(_) | Error::Config(_) | Error::InvalidInput(_))) => {
+                Err(
+                    e @ (Error::Gateway(_)
+                    | Error::Verification(_)
+                    | Error::Config(_)
+                    | Error::InvalidInput(_)),
+                ) => {
                     return Err(e);
                 }
                 Err(e) => last = Some(e),
             }
-            tracing::warn!(order = req.out_trade_no.as_str(), attempt, "wechat micropay reverse not confirmed; repeating");
+            tracing::warn!(
+                order = req.out_trade_no.as_str(),
+                attempt,
+                "wechat micropay reverse not confirmed; repeating"
+            );
         }
         match last {
             Some(e) if e.outcome_unknown() => Err(e),
@@ -479,14 +541,27 @@ impl MicropayClient {
             ("out_trade_no", req.out_trade_no.as_str()),
             ("total_fee", total.as_str()),
             // CNY is the default: leave it out, as the documented examples do.
-            ("fee_type", if currency == Currency::Cny { "" } else { currency.code() }),
+            (
+                "fee_type",
+                if currency == Currency::Cny {
+                    ""
+                } else {
+                    currency.code()
+                },
+            ),
             ("spbill_create_ip", req.spbill_create_ip.as_str()),
             ("device_info", req.device_info.as_deref().unwrap_or("")),
             ("attach", req.attach.as_deref().unwrap_or("")),
             ("goods_tag", req.goods_tag.as_deref().unwrap_or("")),
         ]);
         let resp = self.call(Endpoint::Micropay, p).await?;
-        let trade = trade_from(&resp, TradeStatus::Success, "SUCCESS", Some(&req.out_trade_no), Some(req.total))?;
+        let trade = trade_from(
+            &resp,
+            TradeStatus::Success,
+            "SUCCESS",
+            Some(&req.out_trade_no),
+            Some(req.total),
+        )?;
         self.check_order(&trade, &req.out_trade_no)?;
         Ok(trade)
     }
@@ -503,7 +578,9 @@ impl MicropayClient {
     }
 
     async fn query_inner(&self, trade: &TradeRef, amount: Option<Money>) -> Result<Trade> {
-        let resp = self.call(Endpoint::OrderQuery, trade_ref_params(trade)).await?;
+        let resp = self
+            .call(Endpoint::OrderQuery, trade_ref_params(trade))
+            .await?;
         let state = resp.get("trade_state").map(String::as_str).unwrap_or("");
         let status = match state {
             "SUCCESS" => TradeStatus::Success,
@@ -513,7 +590,11 @@ impl MicropayClient {
             "CLOSED" => TradeStatus::Closed,
             "REVOKED" => TradeStatus::Revoked,
             "PAYERROR" => TradeStatus::Failed,
-            other => return Err(Error::Decode(DecodeError::new(format!("wechat orderquery: unknown trade_state {other:?}")))),
+            other => {
+                return Err(Error::Decode(DecodeError::new(format!(
+                    "wechat orderquery: unknown trade_state {other:?}"
+                ))));
+            }
         };
         let no = match trade {
             TradeRef::MerchantOrderNo(n) => Some(n),
@@ -536,7 +617,9 @@ impl MicropayClient {
     /// [`Error::Gateway`] for `result_code=FAIL` with `recall=N` (`ORDERREVERSED` has kind
     /// `OrderClosed`), [`Error::Verification`], and the transport's errors.
     pub async fn reverse(&self, trade: &TradeRef) -> Result<ReverseOutcome> {
-        let resp = self.send_signed(Endpoint::Reverse, trade_ref_params(trade)).await?;
+        let resp = self
+            .send_signed(Endpoint::Reverse, trade_ref_params(trade))
+            .await?;
         let recall = resp.get("recall").is_some_and(|r| r == "Y");
         if recall {
             // Whatever the result, WeChat asks to call again: not confirmed yet.
@@ -550,17 +633,21 @@ impl MicropayClient {
     fn check_order(&self, t: &Trade, order: &MerchantOrderNo) -> Result<()> {
         let mut bad = Vec::new();
         if &t.merchant_order_no != order {
-            bad.push(("out_trade_no", order.to_string(), t.merchant_order_no.to_string()));
+            bad.push((
+                "out_trade_no",
+                order.to_string(),
+                t.merchant_order_no.to_string(),
+            ));
         }
-        if let Some(mch) = &t.merchant_id {
-            if mch.as_str() != self.config.mch_id {
-                bad.push(("mch_id", self.config.mch_id.clone(), mch.to_string()));
-            }
+        if let Some(mch) = &t.merchant_id
+            && mch.as_str() != self.config.mch_id
+        {
+            bad.push(("mch_id", self.config.mch_id.clone(), mch.to_string()));
         }
-        if let Some(app) = &t.app_id {
-            if app.as_str() != self.config.appid {
-                bad.push(("appid", self.config.appid.clone(), app.to_string()));
-            }
+        if let Some(app) = &t.app_id
+            && app.as_str() != self.config.appid
+        {
+            bad.push(("appid", self.config.appid.clone(), app.to_string()));
         }
         if bad.is_empty() {
             return Ok(());
@@ -569,15 +656,32 @@ impl MicropayClient {
         Err(VerificationError::new(
             Channel::Wechat,
             VerificationKind::BusinessMismatch,
-            format!("APIv2 answer is about another order ({})", fields.join(", ")),
+            format!(
+                "APIv2 answer is about another order ({})",
+                fields.join(", ")
+            ),
         )
-        .expected(bad.iter().map(|b| format!("{}={}", b.0, b.1)).collect::<Vec<_>>().join(" "))
-        .presented(bad.iter().map(|b| format!("{}={}", b.0, b.2)).collect::<Vec<_>>().join(" "))
+        .expected(
+            bad.iter()
+                .map(|b| format!("{}={}", b.0, b.1))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+        .presented(
+            bad.iter()
+                .map(|b| format!("{}={}", b.0, b.2))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .into())
     }
 
     /// Sign and send one APIv2 call; `Ok` for a verified `return_code=SUCCESS` answer.
-    async fn send_signed(&self, endpoint: Endpoint, mut p: BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+    async fn send_signed(
+        &self,
+        endpoint: Endpoint,
+        mut p: BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>> {
         let cfg = &self.config;
         p.insert("appid".into(), cfg.appid.clone());
         p.insert("mch_id".into(), cfg.mch_id.clone());
@@ -601,7 +705,9 @@ impl MicropayClient {
             .header(http::header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .header(http::header::ACCEPT, "*/*")
             .body(Bytes::from(body))
-            .map_err(|e| Error::InvalidInput(InvalidInput::new("endpoint", format!("{url}: {e}"))))?;
+            .map_err(|e| {
+                Error::InvalidInput(InvalidInput::new("endpoint", format!("{url}: {e}")))
+            })?;
         let transport = match endpoint {
             Endpoint::Reverse => &self.cert_transport,
             Endpoint::Micropay | Endpoint::OrderQuery => &self.transport,
@@ -610,21 +716,36 @@ impl MicropayClient {
         let status = response.status();
         if !status.is_success() {
             return Err(Error::Decode(
-                DecodeError::new(format!("wechat {}: HTTP {}", endpoint.path(), status.as_u16())).retryable(),
+                DecodeError::new(format!(
+                    "wechat {}: HTTP {}",
+                    endpoint.path(),
+                    status.as_u16()
+                ))
+                .retryable(),
             ));
         }
         let resp = decode_xml(response.body())?;
         let get = |k: &str| resp.get(k).map(String::as_str).unwrap_or("");
         if get("return_code") != "SUCCESS" {
             // Communication-level failure: nothing else in the answer is meaningful or signed.
-            return Err(GatewayError::new(Channel::Wechat, GatewayErrorKind::SystemError, "FAIL", get("return_msg")).into());
+            return Err(GatewayError::new(
+                Channel::Wechat,
+                GatewayErrorKind::SystemError,
+                "FAIL",
+                get("return_msg"),
+            )
+            .into());
         }
         verify(&resp, &cfg.key, cfg.sign_type)?;
         Ok(resp)
     }
 
     /// [`Self::send_signed`], then `Ok` only for `result_code=SUCCESS`.
-    async fn call(&self, endpoint: Endpoint, p: BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+    async fn call(
+        &self,
+        endpoint: Endpoint,
+        p: BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>> {
         let resp = self.send_signed(endpoint, p).await?;
         business_result(&resp)?;
         Ok(resp)
@@ -638,7 +759,13 @@ fn business_result(resp: &BTreeMap<String, String>) -> Result<()> {
         return Ok(());
     }
     let code = get("err_code");
-    Err(GatewayError::new(Channel::Wechat, codes::kind_of(code), code, get("err_code_des")).into())
+    Err(GatewayError::new(
+        Channel::Wechat,
+        codes::kind_of(code),
+        code,
+        get("err_code_des"),
+    )
+    .into())
 }
 
 fn trade_ref_params(trade: &TradeRef) -> BTreeMap<String, String> {
@@ -649,7 +776,10 @@ fn trade_ref_params(trade: &TradeRef) -> BTreeMap<String, String> {
 }
 
 fn bad_field(field: &str, value: &str, why: impl fmt::Display) -> Error {
-    Error::Decode(DecodeError::new(format!("wechat APIv2 field {field}={value:?}: {why}")).at(field.to_owned()))
+    Error::Decode(
+        DecodeError::new(format!("wechat APIv2 field {field}={value:?}: {why}"))
+            .at(field.to_owned()),
+    )
 }
 
 /// Build a trade from a `result_code=SUCCESS` answer.
@@ -676,7 +806,8 @@ fn trade_from(
     };
     let mut t = Trade::new(Channel::Wechat, order_no, status, raw_status, total);
     if let Some(v) = get("transaction_id") {
-        t.channel_trade_no = Some(ChannelTradeNo::new(v).map_err(|e| bad_field("transaction_id", v, e))?);
+        t.channel_trade_no =
+            Some(ChannelTradeNo::new(v).map_err(|e| bad_field("transaction_id", v, e))?);
     }
     if let Some(v) = get("cash_fee") {
         let cur = match get("cash_fee_type") {
@@ -686,7 +817,8 @@ fn trade_from(
         t.payer_amount = Some(Money::parse_minor(v, cur).map_err(|e| bad_field("cash_fee", v, e))?);
     }
     if let Some(v) = get("time_end") {
-        t.paid_at = Some(parse_time_end(v).ok_or_else(|| bad_field("time_end", v, "not yyyyMMddHHmmss"))?);
+        t.paid_at =
+            Some(parse_time_end(v).ok_or_else(|| bad_field("time_end", v, "not yyyyMMddHHmmss"))?);
     }
     t.payer = get("openid").map(|v| Sensitive::new(v.to_owned()));
     t.app_id = get("appid").and_then(|v| AppId::new(v).ok());
@@ -716,20 +848,71 @@ mod tests {
     #[test]
     fn request_validation() {
         let no = MerchantOrderNo::new("1415757673").unwrap();
-        assert!(MicropayRequest::new(no.clone(), Money::cny(1), "t", "120061098828009406", "1.2.3.4").is_ok());
-        assert!(MicropayRequest::new(no.clone(), Money::cny(0), "t", "120061098828009406", "1.2.3.4").is_err());
-        assert!(MicropayRequest::new(no.clone(), Money::cny(1), "t", "280061098828009406", "1.2.3.4").is_err());
-        assert!(MicropayRequest::new(no.clone(), Money::cny(1), "t", "12006109882800940", "1.2.3.4").is_err());
-        assert!(MicropayRequest::new(no, Money::cny(1), "", "120061098828009406", "1.2.3.4").is_err());
+        assert!(
+            MicropayRequest::new(
+                no.clone(),
+                Money::cny(1),
+                "t",
+                "120061098828009406",
+                "1.2.3.4"
+            )
+            .is_ok()
+        );
+        assert!(
+            MicropayRequest::new(
+                no.clone(),
+                Money::cny(0),
+                "t",
+                "120061098828009406",
+                "1.2.3.4"
+            )
+            .is_err()
+        );
+        assert!(
+            MicropayRequest::new(
+                no.clone(),
+                Money::cny(1),
+                "t",
+                "280061098828009406",
+                "1.2.3.4"
+            )
+            .is_err()
+        );
+        assert!(
+            MicropayRequest::new(
+                no.clone(),
+                Money::cny(1),
+                "t",
+                "12006109882800940",
+                "1.2.3.4"
+            )
+            .is_err()
+        );
+        assert!(
+            MicropayRequest::new(no, Money::cny(1), "", "120061098828009406", "1.2.3.4").is_err()
+        );
         let long = MerchantOrderNo::new("x".repeat(33)).unwrap();
-        assert!(MicropayRequest::new(long, Money::cny(1), "t", "120061098828009406", "1.2.3.4").is_err());
-        let r = MicropayRequest::new(MerchantOrderNo::new("A1").unwrap(), Money::cny(1), "t", "120061098828009406", "1.2.3.4").unwrap();
+        assert!(
+            MicropayRequest::new(long, Money::cny(1), "t", "120061098828009406", "1.2.3.4")
+                .is_err()
+        );
+        let r = MicropayRequest::new(
+            MerchantOrderNo::new("A1").unwrap(),
+            Money::cny(1),
+            "t",
+            "120061098828009406",
+            "1.2.3.4",
+        )
+        .unwrap();
         assert!(!format!("{r:?}").contains("120061098828009406"));
     }
 
     #[test]
     fn time_end_and_config_debug() {
-        assert_eq!(parse_time_end("20141111170043").unwrap().to_string(), "2014-11-11 17:00:43.0 +08:00:00");
+        assert_eq!(
+            parse_time_end("20141111170043").unwrap().to_string(),
+            "2014-11-11 17:00:43.0 +08:00:00"
+        );
         assert!(parse_time_end("20141311170043").is_none());
         let c = MicropayConfig::new("wx1", "100", SecretString::from("secret-key-value"));
         assert!(!format!("{c:?}").contains("secret-key-value"));

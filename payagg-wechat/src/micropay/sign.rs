@@ -87,19 +87,33 @@ pub fn sign(params: &BTreeMap<String, String>, key: &SecretString, sign_type: Si
 /// # Errors
 /// [`VerificationError`] of kind `MissingSignature` without a `sign`, `BadSignature` when it
 /// does not match.
-pub fn verify(params: &BTreeMap<String, String>, key: &SecretString, sign_type: SignType) -> Result<(), VerificationError> {
+pub fn verify(
+    params: &BTreeMap<String, String>,
+    key: &SecretString,
+    sign_type: SignType,
+) -> Result<(), VerificationError> {
     let Some(presented) = params.get("sign").filter(|s| !s.is_empty()) else {
-        return Err(VerificationError::new(Channel::Wechat, VerificationKind::MissingSignature, "APIv2 response has no sign")
-            .expected(sign_type.as_str()));
+        return Err(VerificationError::new(
+            Channel::Wechat,
+            VerificationKind::MissingSignature,
+            "APIv2 response has no sign",
+        )
+        .expected(sign_type.as_str()));
     };
     let computed = sign(params, key, sign_type);
-    if ct_eq(presented.to_ascii_uppercase().as_bytes(), computed.as_bytes()) {
+    if ct_eq(
+        presented.to_ascii_uppercase().as_bytes(),
+        computed.as_bytes(),
+    ) {
         Ok(())
     } else {
         Err(VerificationError::new(
             Channel::Wechat,
             VerificationKind::BadSignature,
-            format!("APIv2 {} sign does not match the API v2 key", sign_type.as_str()),
+            format!(
+                "APIv2 {} sign does not match the API v2 key",
+                sign_type.as_str()
+            ),
         )
         .presented(presented.clone()))
     }
@@ -111,7 +125,10 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]

@@ -22,23 +22,42 @@ use payagg_core::Result;
 /// # Errors
 /// [`Error::InvalidInput`] for a parameter name that is not a plain XML name.
 pub fn encode_xml(params: &BTreeMap<String, String>) -> Result<String> {
-    let mut w = Writer::new(Vec::with_capacity(64 + params.iter().map(|(k, v)| 2 * k.len() + v.len() + 17).sum::<usize>()));
-    let io = |e: std::io::Error| Error::InvalidInput(InvalidInput::new("xml", format!("cannot write: {e}")));
-    w.write_event(Event::Start(BytesStart::new("xml"))).map_err(io)?;
+    let mut w = Writer::new(Vec::with_capacity(
+        64 + params
+            .iter()
+            .map(|(k, v)| 2 * k.len() + v.len() + 17)
+            .sum::<usize>(),
+    ));
+    let io = |e: std::io::Error| {
+        Error::InvalidInput(InvalidInput::new("xml", format!("cannot write: {e}")))
+    };
+    w.write_event(Event::Start(BytesStart::new("xml")))
+        .map_err(io)?;
     for (k, v) in params {
-        if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || k.as_bytes()[0].is_ascii_digit() {
-            return Err(Error::InvalidInput(InvalidInput::new("xml", format!("{k:?} is not a parameter name"))));
+        if k.is_empty()
+            || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || k.as_bytes()[0].is_ascii_digit()
+        {
+            return Err(Error::InvalidInput(InvalidInput::new(
+                "xml",
+                format!("{k:?} is not a parameter name"),
+            )));
         }
-        w.write_event(Event::Start(BytesStart::new(k.as_str()))).map_err(io)?;
+        w.write_event(Event::Start(BytesStart::new(k.as_str())))
+            .map_err(io)?;
         if v.bytes().all(|b| b.is_ascii_digit()) || v.contains("]]>") {
             w.write_event(Event::Text(BytesText::new(v))).map_err(io)?;
         } else {
-            w.write_event(Event::CData(BytesCData::new(v.as_str()))).map_err(io)?;
+            w.write_event(Event::CData(BytesCData::new(v.as_str())))
+                .map_err(io)?;
         }
-        w.write_event(Event::End(BytesEnd::new(k.as_str()))).map_err(io)?;
+        w.write_event(Event::End(BytesEnd::new(k.as_str())))
+            .map_err(io)?;
     }
-    w.write_event(Event::End(BytesEnd::new("xml"))).map_err(io)?;
-    String::from_utf8(w.into_inner()).map_err(|e| Error::InvalidInput(InvalidInput::new("xml", format!("not UTF-8: {e}"))))
+    w.write_event(Event::End(BytesEnd::new("xml")))
+        .map_err(io)?;
+    String::from_utf8(w.into_inner())
+        .map_err(|e| Error::InvalidInput(InvalidInput::new("xml", format!("not UTF-8: {e}"))))
 }
 
 /// Decode an APIv2 answer: one `<xml>` root whose children are `name → text` fields (plain
@@ -48,7 +67,9 @@ pub fn encode_xml(params: &BTreeMap<String, String>) -> Result<String> {
 /// # Errors
 /// [`Error::Decode`] for anything else.
 pub fn decode_xml(body: &[u8]) -> Result<BTreeMap<String, String>> {
-    decode_inner(body).map_err(|e| Error::Decode(DecodeError::new(format!("wechat APIv2 XML: {e}")).at("response body")))
+    decode_inner(body).map_err(|e| {
+        Error::Decode(DecodeError::new(format!("wechat APIv2 XML: {e}")).at("response body"))
+    })
 }
 
 fn decode_inner(body: &[u8]) -> std::result::Result<BTreeMap<String, String>, String> {
@@ -65,7 +86,8 @@ fn decode_inner(body: &[u8]) -> std::result::Result<BTreeMap<String, String>, St
             Event::DocType(_) => return Err("a DTD is not allowed".into()),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Start(e) => {
-                let name = String::from_utf8(e.name().as_ref().to_vec()).map_err(|_| "bad element name".to_owned())?;
+                let name = String::from_utf8(e.name().as_ref().to_vec())
+                    .map_err(|_| "bad element name".to_owned())?;
                 match depth {
                     0 if name == "xml" && !seen_root => seen_root = true,
                     0 => return Err(format!("unexpected root <{name}>")),
@@ -75,17 +97,18 @@ fn decode_inner(body: &[u8]) -> std::result::Result<BTreeMap<String, String>, St
                 depth += 1;
             }
             Event::Empty(e) => {
-                let name = String::from_utf8(e.name().as_ref().to_vec()).map_err(|_| "bad element name".to_owned())?;
+                let name = String::from_utf8(e.name().as_ref().to_vec())
+                    .map_err(|_| "bad element name".to_owned())?;
                 if depth != 1 {
                     return Err(format!("unexpected empty element <{name}/>"));
                 }
                 out.insert(name, String::new());
             }
             Event::End(_) => {
-                if depth == 2 {
-                    if let Some((k, v)) = field.take() {
-                        out.insert(k, v);
-                    }
+                if depth == 2
+                    && let Some((k, v)) = field.take()
+                {
+                    out.insert(k, v);
                 }
                 depth = depth.saturating_sub(1);
             }
@@ -105,7 +128,10 @@ fn decode_inner(body: &[u8]) -> std::result::Result<BTreeMap<String, String>, St
                 }
             }
             Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref().map_err(|e| format!("character reference: {e}"))? {
+                let resolved = match r
+                    .resolve_char_ref()
+                    .map_err(|e| format!("character reference: {e}"))?
+                {
                     Some(c) => c.to_string(),
                     None => {
                         let name = r.decode().map_err(|e| format!("reference: {e}"))?;
@@ -156,13 +182,18 @@ mod tests {
 
     #[test]
     fn encode_round_trips() {
-        let p: BTreeMap<String, String> = [("body", "咖啡 <x> ]]> y"), ("total_fee", "100"), ("attach", "")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let p: BTreeMap<String, String> = [
+            ("body", "咖啡 <x> ]]> y"),
+            ("total_fee", "100"),
+            ("attach", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
         let xml = encode_xml(&p).unwrap();
         assert_eq!(decode_xml(xml.as_bytes()).unwrap(), p);
-        let bad: BTreeMap<String, String> = [("a b".to_owned(), "1".to_owned())].into_iter().collect();
+        let bad: BTreeMap<String, String> =
+            [("a b".to_owned(), "1".to_owned())].into_iter().collect();
         assert!(encode_xml(&bad).is_err());
     }
 }
