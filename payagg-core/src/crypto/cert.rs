@@ -37,6 +37,20 @@ pub const OID_SHA512_WITH_RSA: &str = "1.2.840.113549.1.1.13";
 /// Parsing accepts any key and signature algorithm (Alipay root bundles hold SM2 and ECDSA
 /// certificates next to RSA ones); only [`Certificate::public_key`] and
 /// [`Certificate::verify_issued_by`] need RSA.
+///
+/// ```no_run
+/// use payagg_core::crypto::Certificate;
+/// use time::macros::datetime;
+///
+/// let leaf = Certificate::from_pem(&std::fs::read_to_string("acp_test_verify_sign.cer")?)?;
+/// let middle = Certificate::from_pem(&std::fs::read_to_string("acp_test_middle.cer")?)?;
+/// let cert_id = leaf.serial_decimal(); // UnionPay certId
+/// leaf.verify_issued_by(&middle)?;
+/// assert!(leaf.is_valid_at(datetime!(2024-01-05 00:00 UTC)));
+/// let key = leaf.public_key()?;
+/// # let _ = (cert_id, key);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Certificate {
     inner: Arc<CertInner>,

@@ -17,7 +17,8 @@
 //! - Keys are parsed once (at configuration time) and never re-parsed per request. Key loading
 //!   failures are [`ConfigError`](crate::error::ConfigError)s; they never include key bytes.
 //! - Signing and verification use `ring` (constant time). `rsa` parses key formats, performs
-//!   OAEP and PKCS#1 v1.5 encryption, and signs only with keys `ring` refuses (below 2048 bits).
+//!   OAEP and PKCS#1 v1.5 encryption, and signs (blinded) only where `ring` cannot: keys below
+//!   2048 bits and legacy `SHA1withRSA`.
 //! - **Every comparison of a signature, MAC or digest goes through [`ct_eq`] or
 //!   [`verify_hex_mac`]** (or a verify function here). Never compare them with `==`.
 //! - Crypto errors are opaque ([`SignatureInvalid`], [`DecryptError`]): they say *that* a check
@@ -121,3 +122,34 @@ impl fmt::Display for EncryptError {
 }
 
 impl std::error::Error for EncryptError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn public_types_are_thread_safe() {
+        assert_send_sync::<RsaPrivateKey>();
+        assert_send_sync::<RsaPublicKey>();
+        assert_send_sync::<Certificate>();
+        assert_send_sync::<SecretKey32>();
+        assert_send_sync::<Box<dyn NonceSource>>();
+        assert_send_sync::<SignatureInvalid>();
+        assert_send_sync::<DecryptError>();
+        assert_send_sync::<EncryptError>();
+    }
+
+    #[test]
+    fn errors_are_opaque() {
+        assert_eq!(SignatureInvalid.to_string(), "signature invalid");
+        assert_eq!(DecryptError::failed().to_string(), "decryption failed");
+        assert!(
+            DecryptError::nonce_length()
+                .to_string()
+                .contains("12 bytes")
+        );
+        assert_eq!(EncryptError { max_len: 214 }.max_len(), 214);
+    }
+}

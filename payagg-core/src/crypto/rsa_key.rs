@@ -1,8 +1,8 @@
 //! RSA keys: PKCS#1 v1.5 signing and verification, RSA-OAEP and PKCS#1 v1.5 encryption.
 //!
 //! Keys are parsed once. Signing and verification run on `ring` (constant-time, fast); the
-//! `rsa` crate parses key formats, does OAEP and PKCS#1 v1.5 encryption, and signs with keys
-//! `ring` refuses (below 2048 bits, such as legacy 1024-bit Alipay `RSA` keys).
+//! `rsa` crate parses key formats, does OAEP and PKCS#1 v1.5 encryption, and signs (blinded)
+//! where `ring` cannot: keys below 2048 bits and legacy `SHA1withRSA` signatures.
 
 use std::fmt;
 use std::sync::Arc;
@@ -36,6 +36,9 @@ const SELF_TEST_MESSAGE: &[u8] = b"payagg RSA key self-test";
 const PRIVATE_KEY: &str = "RSA private key";
 const PUBLIC_KEY: &str = "RSA public key";
 
+/// A DER parser that names its format on failure.
+type DerParser<K> = fn(&[u8]) -> Result<K, (&'static str, String)>;
+
 #[derive(Clone, Copy)]
 enum SigHash {
     Sha1,
@@ -63,6 +66,19 @@ impl SigHash {
 /// its limbs are freed like ordinary heap memory. Cloning shares one copy (`Arc`), so key
 /// material is never duplicated by clones. `Debug` prints only the size and a public-key
 /// fingerprint.
+///
+/// ```
+/// use payagg_core::crypto::RsaPrivateKey;
+///
+/// // Normally `RsaPrivateKey::from_pem(&pem)?` with the merchant's key, once, at startup.
+/// let key = RsaPrivateKey::generate(2048)?;
+/// let message = b"GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n";
+/// let signature = key.sign_sha256(message);
+/// assert!(key.public_key().verify_sha256(message, &signature).is_ok());
+/// assert!(key.public_key().verify_sha256(b"tampered", &signature).is_err());
+/// assert!(format!("{key:?}").starts_with("RsaPrivateKey { bits: 2048, public_fingerprint: "));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct RsaPrivateKey {
     inner: Arc<PrivateInner>,
@@ -86,13 +102,15 @@ impl RsaPrivateKey {
     pub fn from_pem(pem: &str) -> Result<Self, ConfigError> {
         if !pem::is_armoured(pem) {
             let der = pem::decode_bare(pem).map_err(|e| pem_error(PRIVATE_KEY, e))?;
-            return Self::from_der_any(&der);
+            return Self::from_der_either(&der, true);
         }
         let blocks = pem::parse_blocks(pem).map_err(|e| pem_error(PRIVATE_KEY, e))?;
         for block in &blocks {
             match block.label.as_str() {
-                "PRIVATE KEY" => return Self::from_pkcs8_der(&block.der),
-                "RSA PRIVATE KEY" => return Self::from_pkcs1_der(&block.der),
+                // Key tools sometimes put PKCS#8 under the PKCS#1 label and vice versa: the
+                // label only decides which format is tried first.
+                "PRIVATE KEY" => return Self::from_der_either(&block.der, true),
+                "RSA PRIVATE KEY" => return Self::from_der_either(&block.der, false),
                 "ENCRYPTED PRIVATE KEY" => {
                     return Err(ConfigError::new(
                         PRIVATE_KEY,
@@ -152,17 +170,19 @@ impl RsaPrivateKey {
         Self::from_rsa(key)
     }
 
-    fn from_der_any(der: &[u8]) -> Result<Self, ConfigError> {
-        if let Ok(key) = rsa::RsaPrivateKey::from_pkcs8_der(der) {
-            return Self::from_rsa(key);
-        }
-        match rsa::RsaPrivateKey::from_pkcs1_der(der) {
+    fn from_der_either(der: &[u8], pkcs8_first: bool) -> Result<Self, ConfigError> {
+        let a: DerParser<rsa::RsaPrivateKey> =
+            |d| rsa::RsaPrivateKey::from_pkcs8_der(d).map_err(|e| ("PKCS#8", e.to_string()));
+        let b: DerParser<rsa::RsaPrivateKey> =
+            |d| rsa::RsaPrivateKey::from_pkcs1_der(d).map_err(|e| ("PKCS#1", e.to_string()));
+        let (first, second) = if pkcs8_first { (a, b) } else { (b, a) };
+        let first = first(der);
+        match first.or_else(|first_err| second(der).map_err(|_| first_err)) {
             Ok(key) => Self::from_rsa(key),
-            Err(e) => Err(ConfigError::new(
+            Err((format, reason)) => Err(ConfigError::new(
                 PRIVATE_KEY,
-                "base64 body is neither PKCS#8 nor PKCS#1 RSA private key DER",
-            )
-            .with_source(e)),
+                format!("neither PKCS#8 nor PKCS#1 RSA private key DER ({format}: {reason})"),
+            )),
         }
     }
 
@@ -244,7 +264,9 @@ impl RsaPrivateKey {
     }
 
     /// `SHA1withRSA` over `msg`: legacy Alipay `sign_type=RSA` and UnionPay 5.0.0 only. Signed
-    /// by the `rsa` crate with blinding (`ring` does not sign with SHA-1).
+    /// by the `rsa` crate with blinding (`ring` does not sign with SHA-1), so the RUSTSEC-2023-0071
+    /// timing caveat of [`RsaPrivateKey::oaep_sha1_decrypt`] applies here too; it is acceptable
+    /// only because the SDK signs messages it builds itself.
     ///
     /// # Panics
     ///
@@ -391,16 +413,13 @@ impl RsaPublicKey {
     pub fn from_pem(pem: &str) -> Result<Self, ConfigError> {
         if !pem::is_armoured(pem) {
             let der = pem::decode_bare(pem).map_err(|e| pem_error(PUBLIC_KEY, e))?;
-            if let Ok(key) = rsa::RsaPublicKey::from_public_key_der(&der) {
-                return Self::from_rsa(key);
-            }
-            return Self::from_pkcs1_der(&der);
+            return Self::from_der_either(&der, true);
         }
         let blocks = pem::parse_blocks(pem).map_err(|e| pem_error(PUBLIC_KEY, e))?;
         for block in &blocks {
             match block.label.as_str() {
-                "PUBLIC KEY" => return Self::from_spki_der(&block.der),
-                "RSA PUBLIC KEY" => return Self::from_pkcs1_der(&block.der),
+                "PUBLIC KEY" => return Self::from_der_either(&block.der, true),
+                "RSA PUBLIC KEY" => return Self::from_der_either(&block.der, false),
                 _ => {}
             }
         }
@@ -416,6 +435,22 @@ impl RsaPublicKey {
                 labels(&blocks)
             ),
         ))
+    }
+
+    fn from_der_either(der: &[u8], spki_first: bool) -> Result<Self, ConfigError> {
+        let a: DerParser<rsa::RsaPublicKey> =
+            |d| rsa::RsaPublicKey::from_public_key_der(d).map_err(|e| ("SPKI", e.to_string()));
+        let b: DerParser<rsa::RsaPublicKey> =
+            |d| rsa::RsaPublicKey::from_pkcs1_der(d).map_err(|e| ("PKCS#1", e.to_string()));
+        let (first, second) = if spki_first { (a, b) } else { (b, a) };
+        let first = first(der);
+        match first.or_else(|first_err| second(der).map_err(|_| first_err)) {
+            Ok(key) => Self::from_rsa(key),
+            Err((format, reason)) => Err(ConfigError::new(
+                PUBLIC_KEY,
+                format!("neither SPKI nor PKCS#1 RSA public key DER ({format}: {reason})"),
+            )),
+        }
     }
 
     /// Parses SubjectPublicKeyInfo DER (algorithm `rsaEncryption`).
@@ -754,7 +789,9 @@ mod tests {
         let spki_pem = public.to_public_key_pem(LineEnding::CRLF).unwrap();
         let pkcs1_pem = public.to_pkcs1_pem(LineEnding::LF).unwrap();
         let bare = STANDARD.encode(key.public_key().spki_der());
+        let mislabelled = pkcs1_pem.replace("RSA PUBLIC KEY", "PUBLIC KEY");
         for k in [
+            RsaPublicKey::from_pem(&mislabelled).unwrap(),
             RsaPublicKey::from_pem(&spki_pem).unwrap(),
             RsaPublicKey::from_pem(&pkcs1_pem).unwrap(),
             RsaPublicKey::from_pem(&bare).unwrap(),
