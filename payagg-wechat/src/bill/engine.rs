@@ -139,16 +139,13 @@ pub(crate) fn split_backticked<'a>(line: &'a str, out: &mut Vec<&'a str>) {
     out.clear();
     let b = line.as_bytes();
     let mut start = 1;
-    let mut i = 1;
-    while let Some(off) = memchr::memchr(b'`', &b[i..]) {
-        let j = i + off;
+    for j in memchr::memchr_iter(b'`', b.get(1..).unwrap_or_default()).map(|j| j + 1) {
         if j > start && b[j - 1] == b',' {
             out.push(&line[start..j - 1]);
             start = j + 1;
         }
-        i = j + 1;
     }
-    out.push(&line[start..]);
+    out.push(line.get(start..).unwrap_or_default());
 }
 
 impl<'a, L: Layout> Iterator for BillIter<'a, L> {
@@ -316,7 +313,9 @@ pub(crate) fn parse_china_time(s: &str) -> Result<OffsetDateTime, String> {
 
 /// Parse a bill amount; an empty field is zero.
 pub(crate) fn parse_amount(s: &str, column: &str) -> Result<ExactAmount, String> {
-    if s.is_empty() {
+    // Most amount fields of a row are empty or "0.00" (refund columns of payments and the
+    // reverse): skip the parser for them.
+    if s.is_empty() || s == "0.00" {
         return Ok(ExactAmount::ZERO);
     }
     ExactAmount::parse(s).map_err(|e| format!("{column}: {e}"))
