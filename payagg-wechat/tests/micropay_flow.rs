@@ -504,3 +504,55 @@ async fn config_is_checked() {
         Err(Error::Config(_))
     ));
 }
+
+#[tokio::test]
+async fn refused_reversal_is_an_unknown_outcome() {
+    let h = harness(SignType::Md5, schedule()).await;
+    mount(
+        &h.server,
+        "/pay/micropay",
+        vec![answer(&refs(&failed("BANKERROR", "银行系统异常")))],
+        1,
+    )
+    .await;
+    mount(
+        &h.server,
+        "/pay/orderquery",
+        vec![query_state("USERPAYING")],
+        3,
+    )
+    .await;
+    mount(
+        &h.server,
+        "/secapi/pay/reverse",
+        vec![answer(&refs(&failed("REVERSE_EXPIRE", "订单无法撤销")))],
+        1,
+    )
+    .await;
+    catch_all(&h.server).await;
+    let e = h.client.pay(&request()).await.unwrap_err();
+    assert!(e.outcome_unknown(), "{e:?}");
+    assert!(e.to_string().contains("REVERSE_EXPIRE"), "{e}");
+}
+
+#[tokio::test]
+async fn unreadable_answer_then_paid() {
+    let h = harness(SignType::Md5, schedule()).await;
+    Mock::given(method("POST"))
+        .and(path("/pay/micropay"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>"))
+        .expect(1)
+        .mount(&h.server)
+        .await;
+    mount(
+        &h.server,
+        "/pay/orderquery",
+        vec![query_state("ACCEPT"), query_state("SUCCESS")],
+        2,
+    )
+    .await;
+    catch_all(&h.server).await;
+    let t = h.client.pay(&request()).await.unwrap();
+    assert_eq!(t.status, TradeStatus::Success);
+    assert_eq!(h.sleeper.slept(), [5, 5]);
+}

@@ -227,7 +227,7 @@ impl MicropayRequest {
     ///
     /// # Errors
     /// [`InvalidInput`] for a zero amount, an order number over 32 characters, an empty or
-    /// too long body, or a code that is not 18 digits starting with 10 to 15.
+    /// too long body, a code that is not 18 digits starting with 10 to 15, or an empty IP.
     pub fn new(
         out_trade_no: MerchantOrderNo,
         total: Money,
@@ -265,12 +265,19 @@ impl MicropayRequest {
                 "a WeChat payment code is 18 digits starting with 10 to 15",
             ));
         }
+        let spbill_create_ip = spbill_create_ip.into();
+        if spbill_create_ip.trim().is_empty() {
+            return Err(InvalidInput::new(
+                "spbill_create_ip",
+                "the till's IP address is required",
+            ));
+        }
         Ok(Self {
             out_trade_no,
             total,
             body,
             auth_code: Sensitive::new(auth_code),
-            spbill_create_ip: spbill_create_ip.into(),
+            spbill_create_ip,
             device_info: None,
             attach: None,
             goods_tag: None,
@@ -336,6 +343,18 @@ fn params<const N: usize>(pairs: [(&str, &str); N]) -> BTreeMap<String, String> 
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
+}
+
+/// The error for a payment whose outcome the flow could not settle: outcome unknown.
+fn unknown_outcome(req: &MicropayRequest, why: String, waited: Duration) -> Error {
+    TimeoutError::new(
+        format!(
+            "wechat micropay {}: payment not confirmed and {why}",
+            req.out_trade_no
+        ),
+        elapsed_ms(waited),
+    )
+    .into()
 }
 
 fn elapsed_ms(d: Duration) -> u64 {
@@ -406,8 +425,10 @@ impl MicropayClient {
     ///   ...): nothing was charged; the kind says what to tell the payer.
     /// - [`Error::Verification`] when an answer's signature is bad: alert; the order's state
     ///   is unknown to this client.
-    /// - An error whose [`Error::outcome_unknown`] is true ([`Error::Timeout`] or the last
-    ///   transport error) when the payment was not confirmed and neither was its reversal.
+    /// - [`Error::Timeout`] (so [`Error::outcome_unknown`] is true) when the payment was not
+    ///   confirmed and neither was its reversal: still `recall=Y` or unanswered after
+    ///   [`PollSchedule::reverse_attempts`], or refused (`REVERSE_EXPIRE`, ...). Its message
+    ///   names the last answer.
     /// - [`Error::InvalidInput`], [`Error::Transport`] (not sent) when nothing was sent.
     pub async fn pay(&self, req: &MicropayRequest) -> Result<Trade> {
         match self.micropay(req).await {
@@ -495,12 +516,16 @@ impl MicropayClient {
                 {
                     last = Some(Error::Gateway(g));
                 }
-                Err(
-                    e @ (Error::Gateway(_)
-                    | Error::Verification(_)
-                    | Error::Config(_)
-                    | Error::InvalidInput(_)),
-                ) => {
+                Err(Error::Gateway(g)) => {
+                    // A definite refusal (REVERSE_EXPIRE, ...): the reversal will not happen,
+                    // so whether the payment went through stays unknown.
+                    return Err(unknown_outcome(
+                        req,
+                        format!("reversal refused ({g})"),
+                        waited,
+                    ));
+                }
+                Err(e @ (Error::Verification(_) | Error::Config(_) | Error::InvalidInput(_))) => {
                     return Err(e);
                 }
                 Err(e) => last = Some(e),
@@ -511,18 +536,17 @@ impl MicropayClient {
                 "wechat micropay reverse not confirmed; repeating"
             );
         }
-        match last {
-            Some(e) if e.outcome_unknown() => Err(e),
-            _ => Err(TimeoutError::new(
-                format!(
-                    "wechat micropay {}: payment not confirmed and reversal not confirmed after {} attempts",
-                    req.out_trade_no,
-                    schedule.reverse_attempts.max(1)
-                ),
-                elapsed_ms(waited),
-            )
-            .into()),
-        }
+        let why = match last {
+            Some(e) => format!(
+                "reversal not confirmed after {} attempts (last: {e})",
+                schedule.reverse_attempts.max(1)
+            ),
+            None => format!(
+                "reversal not confirmed after {} attempts (recall=Y)",
+                schedule.reverse_attempts.max(1)
+            ),
+        };
+        Err(unknown_outcome(req, why, waited))
     }
 
     /// One `POST /pay/micropay`, without polling.
