@@ -1,10 +1,16 @@
 //! # payagg-alipay
 //!
-//! The Alipay client of payagg. Under construction: the crate compiles and is part of the
-//! workspace so the facade and the simulator can depend on it; its operations land issue by
-//! issue (see the repository README's feature table).
+//! The Alipay (mainland Open Platform, classic `gateway.do`) client of payagg. Under
+//! construction.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+// Tests may unwrap: a panic there is the failure report.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod aes;
+pub mod sign;
+pub mod wire;
 
 /// The channel this crate speaks to.
 pub const CHANNEL: payagg_core::Channel = payagg_core::Channel::Alipay;
