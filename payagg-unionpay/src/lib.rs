@@ -1,10 +1,22 @@
 //! # payagg-unionpay
 //!
-//! The China UnionPay client of payagg. Under construction: the crate compiles and is part of the
-//! workspace so the facade and the simulator can depend on it; its operations land issue by
-//! issue (see the repository README's feature table).
+//! The China UnionPay (银联全渠道, ACP 5.1.0) client of payagg, B2C and B2B gateways.
+//!
+//! ## Modules shared with the simulator
+//!
+//! [`sign`], [`qstring`] and [`wire`] are public for `payagg-mock` and documented as unstable.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+#[allow(dead_code)] // used by the client, next commit
+mod keys;
+pub mod qstring;
+pub mod sign;
+pub mod wire;
+
+#[cfg(test)]
+mod test_vectors;
 
 /// The channel this crate speaks to.
 pub const CHANNEL: payagg_core::Channel = payagg_core::Channel::Unionpay;
