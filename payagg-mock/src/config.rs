@@ -54,6 +54,11 @@ pub struct WechatSetup {
     /// merchant), `GET /v3/certificates` answers `404 RESOURCE_NOT_EXISTS` and everything is
     /// signed with the public key.
     pub platform_certificates: bool,
+    /// The merchant's API v2 key (32 characters), for payment codes (`/pay/micropay`, ...).
+    apiv2_key: SecretString,
+    /// The merchant's fee rate in parts per million (default 6000 = 0.60 %): the bills'
+    /// 手续费 is `amount × rate`, at 5 decimals.
+    pub fee_rate_ppm: u32,
 }
 
 impl std::fmt::Debug for WechatSetup {
@@ -87,6 +92,18 @@ struct WechatFiles {
     default_signer: WechatSigner,
     #[serde(default = "yes")]
     platform_certificates: bool,
+    /// The API v2 key file; a fresh key when absent (older configuration files).
+    #[serde(default)]
+    apiv2_key: Option<PathBuf>,
+    #[serde(default = "default_fee_rate")]
+    fee_rate_ppm: u32,
+}
+
+/// 0.60 %.
+pub(crate) const DEFAULT_FEE_RATE_PPM: u32 = 6000;
+
+fn default_fee_rate() -> u32 {
+    DEFAULT_FEE_RATE_PPM
 }
 
 fn yes() -> bool {
@@ -155,6 +172,8 @@ impl WechatSetup {
             ca_cert_pem: ca.cert_pem,
             default_signer: WechatSigner::default(),
             platform_certificates: true,
+            apiv2_key: SecretString::from(keys::random_alnum(32)),
+            fee_rate_ppm: DEFAULT_FEE_RATE_PPM,
         })
     }
 
@@ -218,6 +237,11 @@ impl WechatSetup {
             ca_cert_pem: read(&f.ca_certificate)?,
             default_signer: f.default_signer,
             platform_certificates: f.platform_certificates,
+            apiv2_key: match &f.apiv2_key {
+                Some(p) => SecretString::from(read(p)?.trim().to_owned()),
+                None => SecretString::from(keys::random_alnum(32)),
+            },
+            fee_rate_ppm: f.fee_rate_ppm,
         })
     }
 
@@ -286,6 +310,11 @@ impl WechatSetup {
     pub fn apiv3_key(&self) -> &SecretString {
         &self.apiv3_key
     }
+    /// The merchant's API v2 key (`apiv2_key.txt`): signs payment-code requests and answers.
+    #[must_use]
+    pub fn apiv2_key(&self) -> &SecretString {
+        &self.apiv2_key
+    }
     /// The CA that issued the merchant and platform certificates, as PEM.
     #[must_use]
     pub fn ca_cert_pem(&self) -> &str {
@@ -309,7 +338,7 @@ impl WechatSetup {
         let sim = dir.join("simulator");
         std::fs::create_dir_all(&sim)
             .map_err(|e| MockError::io(format!("creating {}", sim.display()), e))?;
-        let files: [(&str, &str, &'static str); 9] = [
+        let files: [(&str, &str, &'static str); 10] = [
             (
                 "apiclient_key.pem",
                 self.merchant_key_pem.expose_secret(),
@@ -335,6 +364,11 @@ impl WechatSetup {
                 "apiv3_key.txt",
                 self.apiv3_key.expose_secret(),
                 "WeChat APIv3 key",
+            ),
+            (
+                "apiv2_key.txt",
+                self.apiv2_key.expose_secret(),
+                "WeChat API v2 key (payment codes)",
             ),
             (
                 "simulator/wechatpay_platform_key.pem",
@@ -384,6 +418,8 @@ impl WechatSetup {
                 WechatSigner::PublicKey => "public_key",
             },
             "platform_certificates": self.platform_certificates,
+            "apiv2_key": "wechat/apiv2_key.txt",
+            "fee_rate_ppm": self.fee_rate_ppm,
         })
     }
 }

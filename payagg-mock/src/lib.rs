@@ -59,13 +59,62 @@
 //!   (15 s, 15 s, 30 s, 3 min, 10 min, … 6 h; divided by [`MockConfig::time_scale`]), stopping
 //!   on HTTP 200 or 204.
 //!
+//! ## Bills
+//!
+//! `GET /v3/bill/tradebill?bill_date=YYYY-MM-DD[&bill_type=ALL|SUCCESS|REFUND][&sub_mchid=…][&tar_type=GZIP]`
+//! and `GET /v3/bill/fundflowbill?bill_date=…[&account_type=BASIC|OPERATION|FEES][&tar_type=GZIP]`
+//! build the file of that China-time business day from the simulator's own orders and refunds
+//! and answer (signed) `{"hash_type":"SHA1","hash_value":…,"download_url":…}`: `hash_value` is
+//! the SHA-1 of the **uncompressed** file, `download_url` points back at the simulator
+//! (`/v3/billdownload/file?token=…[&tartype=gzip]`, valid 30 s on the simulator clock, signed
+//! request, unsigned answer, gzip when asked). The file is WeChat's: UTF-8 with BOM, CRLF, a
+//! plain header row, backtick-prefixed values, a summary header and values line; the ALL (27
+//! columns), SUCCESS (20) and REFUND (29) layouts; 手续费 at 5 decimals from
+//! [`WechatSetup::fee_rate_ppm`] (default 6000 = 0.60 %), negative on refund rows. The fund-flow
+//! bill has 交易 / 扣除交易手续费 / 退款 / 退还交易手续费 rows with a running 账户结余. Rules: a day with
+//! nothing answers `400 NO_STATEMENT_EXIST`; today or later `400 PARAM_ERROR`; yesterday before
+//! 10:00 `400 STATEMENT_CREATING`; more than 92 days back `400 INVALID_REQUEST`. Reversed
+//! payment-code orders do not appear.
+//!
+//! [`MockServer::inject_bill_discrepancy`] (or the control API) alters one day's trade bill for
+//! reconciliation tests: [`BillDiscrepancy::MissingRow`], [`BillDiscrepancy::ChangedAmount`]
+//! (+1.00), [`BillDiscrepancy::ExtraRow`] (a trade the simulator never saw) and
+//! [`BillDiscrepancy::NextDayRow`]. The summary still adds up, so only reconciliation notices.
+//!
+//! ## Payment codes (APIv2)
+//!
+//! `POST /pay/micropay`, `/pay/orderquery` and `/secapi/pay/reverse` take and answer `<xml>`,
+//! verify `sign` (MD5, or HMAC-SHA256 with `sign_type`) with the merchant's API v2 key
+//! ([`WechatSetup::apiv2_key`], `wechat/apiv2_key.txt`) and sign every `return_code=SUCCESS`
+//! answer the same way. A bad signature is `return_code=FAIL` `签名错误`. The reverse endpoint
+//! does not check the client certificate (the simulator speaks plain HTTP). The payment code
+//! (`auth_code`, 18 digits starting with 10 to 15) decides the outcome by its first digits:
+//!
+//! | `auth_code` starts with | micropay answers | then |
+//! | --- | --- | --- |
+//! | `1011` | `USERPAYING` | the payer enters the password: `SUCCESS` 10 s later on the simulator clock |
+//! | `1012` | `USERPAYING` | held until a control call (`…/pay`, `…/fail`), a reverse, or the 45 s auto-revoke (`REVOKED`) |
+//! | `1013` | `USERPAYING` | as `1012`, and the first reverse answers `SYSTEMERROR` with `recall=Y` |
+//! | `1014` | `AUTHCODEEXPIRE` | no order is created |
+//! | `1015` | `NOTENOUGH` | no order is created |
+//! | `1016` | `SYSTEMERROR` | the payment did go through: a query finds `SUCCESS` |
+//! | anything else | `SUCCESS` at once | |
+//!
+//! The same `out_trade_no` again answers `ORDERPAID`, `USERPAYING`, `ORDERREVERSED` or
+//! `ORDERCLOSED` by the order's state (`OUT_TRADE_NO_USED` with other parameters). Reverse
+//! revokes an unpaid order or returns a paid one's money (`recall=N`), answers
+//! `REVERSE_EXPIRE` after 7 days and `ORDERNOTEXIST` for unknown orders. orderquery reports
+//! `trade_state` for any WeChat order of the merchant.
+//!
 //! ## Fault injection
 //!
 //! [`MockServer::faults`] takes [`FaultRule`]s: [`FaultKind`] (latency, HTTP status,
 //! `SYSTEM_ERROR`, dropped connection, timeout) × [`FaultScope`] (next N, per-mille, always),
 //! optionally per channel and endpoint. WeChat endpoint names: `wechat.prepay`, `wechat.query`,
 //! `wechat.close`, `wechat.refund`, `wechat.refund_query`, `wechat.certificates`,
-//! `wechat.other`. The control API is never faulted.
+//! `wechat.bill`, `wechat.bill_download`, `wechat.micropay`, `wechat.orderquery`,
+//! `wechat.reverse`, `wechat.other`. The control API is never faulted. On the APIv2 endpoints
+//! `SYSTEM_ERROR` is `return_code=FAIL`.
 //!
 //! ## Control API
 //!
@@ -90,6 +139,8 @@
 //! | `GET /__mock/clock` | | `{"now":"…+08:00"}` |
 //! | `POST /__mock/clock/advance` | `{"seconds":600}` | move the clock; expire orders |
 //! | `GET /__mock/wechat/setup` | | base URL, mchid, appid, serials, public key and id |
+//! | `POST /__mock/bills/wechat/discrepancies` | `{"date":"2024-05-20","kind":"missing_row"}` (`changed_amount`, `extra_row`, `next_day_row`) | alter that day's trade bill |
+//! | `DELETE /__mock/bills/wechat/discrepancies` | | remove every injected discrepancy |
 //!
 //! `{channel}` is `wechat`. Unknown orders answer 404, forbidden transitions 409.
 //!
@@ -122,6 +173,7 @@ pub use fault::{FaultKind, FaultRule, FaultScope, Faults};
 pub use notify::{Delivery, Notifier};
 pub use server::MockServer;
 pub use state::{Order, OrderStatus, RefundRecord, RefundStatus};
+pub use wechat::BillDiscrepancy;
 
 /// The channels the simulator will serve.
 pub const CHANNELS: [payagg_core::Channel; 3] = [

@@ -387,6 +387,17 @@ impl MockServer {
         self.shared.wechat.set_balance(fen);
     }
 
+    /// Inject `kind` into the WeChat trade bill of `date` (a China-time business day), for
+    /// reconciliation tests. Several may be injected for one day; they apply in order.
+    pub fn inject_bill_discrepancy(&self, date: time::Date, kind: crate::BillDiscrepancy) {
+        self.shared.wechat.inject_bill_discrepancy(date, kind);
+    }
+
+    /// Remove every injected bill discrepancy.
+    pub fn clear_bill_discrepancies(&self) {
+        self.shared.wechat.clear_bill_discrepancies();
+    }
+
     /// Revoke an open order (WeChat `REVOKED`).
     ///
     /// # Errors
@@ -437,7 +448,7 @@ async fn handle(
                     &format!("<html><body><h1>{status} {reason}</h1></body></html>"),
                 )
             }
-            Some(FaultKind::SystemError) => shared.wechat.system_error(),
+            Some(FaultKind::SystemError) => shared.wechat.system_error(&req),
             Some(f) => {
                 if let Some(d) = f.latency() {
                     tokio::time::sleep(d).await;
@@ -474,6 +485,12 @@ struct AdvanceBody {
 struct ReleaseBody {
     #[serde(default)]
     reversed: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct DiscrepancyBody {
+    date: String,
+    kind: crate::BillDiscrepancy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -600,6 +617,20 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
             )
         }
         (&Method::GET, ["wechat", "setup"]) => shared.wechat.public_setup(),
+        (&Method::POST, ["bills", "wechat", "discrepancies"]) => {
+            let body: DiscrepancyBody = parse_required(&req.body)?;
+            let date = crate::wechat::parse_date(&body.date)
+                .ok_or_else(|| bad_request("date must be YYYY-MM-DD"))?;
+            shared.wechat.inject_bill_discrepancy(date, body.kind);
+            MockResponse::json(
+                200,
+                &serde_json::json!({"injected": body.kind, "date": body.date}),
+            )
+        }
+        (&Method::DELETE, ["bills", "wechat", "discrepancies"]) => {
+            shared.wechat.clear_bill_discrepancies();
+            MockResponse::json(200, &serde_json::json!({"cleared": true}))
+        }
         _ => MockResponse::json(
             404,
             &serde_json::json!({"error": "unknown control endpoint; see the payagg-mock crate docs"}),

@@ -115,6 +115,12 @@ pub struct Order {
     /// A digest of the creation parameters, to detect a reused order number.
     #[serde(skip)]
     pub(crate) fingerprint: String,
+    /// Payment codes: when the payer finishes entering the password (`USERPAYING → SUCCESS`).
+    #[serde(skip)]
+    pub(crate) auto_pay_at: Option<OffsetDateTime>,
+    /// Payment codes: how many reversals still answer `recall=Y`.
+    #[serde(skip)]
+    pub(crate) reverse_recalls: u32,
 }
 
 impl Order {
@@ -131,6 +137,26 @@ impl Order {
 }
 
 type Key = (Channel, String, String);
+
+/// Advance an order along the simulator clock: a payer who finished entering the password
+/// has paid; an open order past its expiry closes (a payment-code order is revoked, as
+/// WeChat revokes unpaid payment-code orders after 45 s).
+fn settle(o: &mut Order, now: OffsetDateTime) {
+    if o.status == OrderStatus::UserPaying
+        && let Some(at) = o.auto_pay_at.filter(|t| *t <= now && *t <= o.expire_at)
+    {
+        o.status = OrderStatus::Success;
+        o.paid_at = Some(at);
+        o.auto_pay_at = None;
+    }
+    if o.status.is_open() && o.expire_at <= now {
+        o.status = if o.trade_type == "MICROPAY" {
+            OrderStatus::Revoked
+        } else {
+            OrderStatus::Closed
+        };
+    }
+}
 
 /// The order book, keyed by channel, merchant and order number.
 #[derive(Debug, Default)]
@@ -151,12 +177,10 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Close every open order whose expiry has passed at `now`.
+    /// Settle scripted payments due and close every open order whose expiry has passed.
     pub(crate) fn expire(&self, now: OffsetDateTime) {
         for o in self.lock().values_mut() {
-            if o.status.is_open() && o.expire_at <= now {
-                o.status = OrderStatus::Closed;
-            }
+            settle(o, now);
         }
     }
 
@@ -168,9 +192,7 @@ impl Store {
     ) -> R {
         let mut g = self.lock();
         for o in g.values_mut() {
-            if o.status.is_open() && o.expire_at <= now {
-                o.status = OrderStatus::Closed;
-            }
+            settle(o, now);
         }
         f(&mut OrderBook { map: &mut g })
     }

@@ -1,6 +1,9 @@
 //! The WeChat Pay APIv3 half: request verification, response signing, the order and refund
 //! endpoints, platform certificates and encrypted notifications.
 
+mod bill;
+mod v2;
+
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -20,6 +23,9 @@ use crate::keys::{random_alnum, random_bytes};
 use crate::notify::{Outgoing, Signer};
 use crate::server::{MockRequest, MockResponse, Shared, percent_decode};
 use crate::state::{Order, OrderStatus, RefundRecord, RefundStatus};
+
+pub use bill::BillDiscrepancy;
+pub(crate) use bill::parse_date;
 
 /// WeChat's payment and refund notification retry schedule (brief §5.4), in seconds.
 pub(crate) const RETRY_SCHEDULE: &[u64] = &[
@@ -111,6 +117,8 @@ pub(crate) struct WechatSim {
     /// The last `Wechatpay-Serial` a request named that the simulator owns: the key the
     /// merchant verifies with, so notifications are signed with it too.
     last_serial: Mutex<Option<String>>,
+    /// Issued bill downloads and injected discrepancies.
+    bills: Mutex<bill::Bills>,
 }
 
 /// The caller identified by a verified `Authorization` header.
@@ -125,7 +133,24 @@ impl WechatSim {
             base_url,
             balance: Mutex::new(None),
             last_serial: Mutex::new(None),
+            bills: Mutex::new(bill::Bills::default()),
         }
+    }
+
+    fn bills(&self) -> std::sync::MutexGuard<'_, bill::Bills> {
+        self.bills
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Add a discrepancy to the trade bill of `date` (China time).
+    pub(crate) fn inject_bill_discrepancy(&self, date: time::Date, kind: BillDiscrepancy) {
+        self.bills().inject(date, kind);
+    }
+
+    /// Remove every injected bill discrepancy.
+    pub(crate) fn clear_bill_discrepancies(&self) {
+        self.bills().clear_discrepancies();
     }
 
     pub(crate) fn set_balance(&self, fen: Option<u64>) {
@@ -138,8 +163,12 @@ impl WechatSim {
     /// The endpoint name used by fault rules, or `None` when the request is not WeChat's.
     pub(crate) fn endpoint(&self, req: &MockRequest) -> Option<&'static str> {
         let p = req.path.as_str();
-        if !p.starts_with("/v3/") {
-            return None;
+        match p {
+            "/pay/micropay" => return Some("wechat.micropay"),
+            "/pay/orderquery" => return Some("wechat.orderquery"),
+            "/secapi/pay/reverse" => return Some("wechat.reverse"),
+            _ if !p.starts_with("/v3/") => return None,
+            _ => {}
         }
         let p = p
             .strip_prefix("/v3/pay/partner/transactions")
@@ -151,12 +180,17 @@ impl WechatSim {
             _ if req.path == "/v3/refund/domestic/refunds" => "wechat.refund",
             _ if req.path.starts_with("/v3/refund/domestic/refunds/") => "wechat.refund_query",
             _ if req.path == "/v3/certificates" => "wechat.certificates",
+            _ if req.path.starts_with("/v3/bill/") => "wechat.bill",
+            _ if req.path == "/v3/billdownload/file" => "wechat.bill_download",
             _ => "wechat.other",
         })
     }
 
     /// HTTP 500 `SYSTEM_ERROR`: the fault injector's business error.
-    pub(crate) fn system_error(&self) -> MockResponse {
+    pub(crate) fn system_error(&self, req: &MockRequest) -> MockResponse {
+        if !req.path.starts_with("/v3/") {
+            return v2::return_fail("系统繁忙，请稍后再试");
+        }
         WxError::new(500, "SYSTEM_ERROR", "系统异常，请稍后重试").into_response()
     }
 
@@ -180,7 +214,17 @@ impl WechatSim {
 
     /// Verify, route and sign one APIv3 request.
     pub(crate) fn handle(&self, shared: &Shared, req: &MockRequest) -> MockResponse {
+        if !req.path.starts_with("/v3/") {
+            return self.handle_v2(shared, req);
+        }
         let now = shared.now();
+        if req.path == "/v3/billdownload/file" && req.method == http::Method::GET {
+            // A signed request; the file itself is not signed.
+            return match self.authenticate(req, now) {
+                Ok(_) => self.download(req, now),
+                Err(e) => e.into_response(),
+            };
+        }
         let result = self
             .authenticate(req, now)
             .and_then(|caller| self.route(shared, req, &caller, now));
@@ -373,6 +417,8 @@ impl WechatSim {
             ["v3", "refund", "domestic", "refunds", no] if get => {
                 self.refund_query(shared, req, caller, no, now)
             }
+            ["v3", "bill", "tradebill"] if get => self.trade_bill(shared, req, caller, now),
+            ["v3", "bill", "fundflowbill"] if get => self.fund_flow_bill(shared, req, caller, now),
             ["v3", "certificates"] if get && !self.setup.platform_certificates => {
                 Err(WxError::new(
                     404,
@@ -581,6 +627,8 @@ impl WechatSim {
                 extra,
                 refunds: Vec::new(),
                 fingerprint,
+                auto_pay_at: None,
+                reverse_recalls: 0,
             });
             Ok(prepay)
         })?;
