@@ -34,6 +34,8 @@ use crate::sign::{self, AuthorizationHeader, encode_path_segment, encode_query_v
 use crate::verify::{PUBLIC_KEY_ID_PREFIX, SignatureHeaders, verify_signed};
 use crate::wire;
 
+mod transfers;
+
 /// After a refresh, another unknown serial triggers a new download only this much later.
 const MIN_REFRESH_INTERVAL: time::Duration = time::Duration::seconds(60);
 
@@ -332,6 +334,19 @@ impl WechatPayClient {
         body: Option<Vec<u8>>,
         accept: &'static str,
     ) -> Result<http::Response<Bytes>> {
+        self.send_signed(method, target, body, accept, None).await
+    }
+
+    /// Like [`Self::send_raw`], announcing `serial` in `Wechatpay-Serial` (the key a
+    /// sensitive field was encrypted with) instead of the default.
+    async fn send_signed(
+        &self,
+        method: Method,
+        target: &str,
+        body: Option<Vec<u8>>,
+        accept: &'static str,
+        serial: Option<&str>,
+    ) -> Result<http::Response<Bytes>> {
         let url = if target.starts_with("http://") || target.starts_with("https://") {
             target.to_owned()
         } else {
@@ -374,7 +389,10 @@ impl WechatPayClient {
         if !body.is_empty() {
             b = b.header(http::header::CONTENT_TYPE, "application/json");
         }
-        if let Some(serial) = self.accept_serial(now) {
+        if let Some(serial) = serial
+            .map(str::to_owned)
+            .or_else(|| self.accept_serial(now))
+        {
             b = b.header(headers::SERIAL, serial);
         }
         let req = b.body(Bytes::from(body)).map_err(|e| {
@@ -386,8 +404,19 @@ impl WechatPayClient {
     /// Sends a signed request and verifies the answer: every 2xx must be signed (including
     /// an empty 204); other statuses become gateway errors.
     async fn call(&self, method: Method, target: &str, body: Option<Vec<u8>>) -> Result<Verified> {
+        self.call_with_serial(method, target, body, None).await
+    }
+
+    /// [`Self::call`] announcing `serial` (see [`Self::send_signed`]).
+    async fn call_with_serial(
+        &self,
+        method: Method,
+        target: &str,
+        body: Option<Vec<u8>>,
+        serial: Option<&str>,
+    ) -> Result<Verified> {
         let resp = self
-            .send_raw(method, target, body, "application/json")
+            .send_signed(method, target, body, "application/json", serial)
             .await?;
         let status = resp.status();
         if !status.is_success() {
@@ -817,6 +846,10 @@ impl WechatPayClient {
                 let r: wire::RefundNotification = parse_json(&plain, "refund resource")?;
                 CallbackEvent::Refund(convert::refund_from_notification(&r)?)
             }
+            "MCHTRANSFER.BILL.FINISHED" => {
+                let b: wire::TransferBill = parse_json(&plain, "transfer bill resource")?;
+                CallbackEvent::Transfer(convert::transfer_from_bill(&b)?)
+            }
             other => {
                 let content = serde_json::from_slice(&plain).unwrap_or_else(|_| {
                     serde_json::Value::String(String::from_utf8_lossy(&plain).into_owned())
@@ -872,7 +905,14 @@ impl Gateway for WechatPayClient {
                 Operation::QueryRefund,
                 Operation::VerifyCallback,
                 Operation::DownloadStatement,
-            ],
+            ]
+            .into_iter()
+            .chain(
+                (!self.config.partner)
+                    .then_some([Operation::Transfer, Operation::QueryTransfer])
+                    .into_iter()
+                    .flatten(),
+            ),
             [
                 StatementKind::AllTrades,
                 StatementKind::SuccessfulTrades,
@@ -1032,12 +1072,13 @@ impl Gateway for WechatPayClient {
         .await
     }
 
-    async fn transfer(&self, _req: &TransferRequest) -> Result<Transfer> {
-        Err(Unsupported::new(CHANNEL, "transfers (not implemented yet)").into())
+    async fn transfer(&self, req: &TransferRequest) -> Result<Transfer> {
+        self.create_transfer_bill(&crate::transfer::TransferBillRequest::new(req.clone()))
+            .await
     }
 
-    async fn query_transfer(&self, _no: &MerchantTransferNo) -> Result<Transfer> {
-        Err(Unsupported::new(CHANNEL, "transfers (not implemented yet)").into())
+    async fn query_transfer(&self, no: &MerchantTransferNo) -> Result<Transfer> {
+        self.query_transfer_bill(no).await
     }
 
     async fn verify_callback(&self, req: &CallbackRequest) -> Result<VerifiedCallback> {

@@ -9,10 +9,17 @@ use payagg_core::ids::{AppId, MerchantId};
 use payagg_core::transport::{RetryPolicy, Timeouts, check_endpoint};
 use time::Duration;
 
+use crate::transfer::SceneReportInfo;
 use crate::verify::{DEFAULT_WINDOW, PUBLIC_KEY_ID_PREFIX};
 
 /// The production endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+
+/// The transfer scene used unless configured: `1000` (现金营销, cash marketing). The scene
+/// must be one the merchant has activated in the merchant portal, and each scene requires its
+/// own report items (for `1000`: `活动名称` and `奖励说明`), set with
+/// [`ConfigBuilder::transfer_scene_report_info`] or per call.
+pub const DEFAULT_TRANSFER_SCENE_ID: &str = "1000";
 
 /// How responses and callbacks are verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +50,9 @@ pub struct Config {
     pub(crate) base_url: String,
     pub(crate) notify_url: Option<String>,
     pub(crate) refund_notify_url: Option<String>,
+    pub(crate) transfer_notify_url: Option<String>,
+    pub(crate) transfer_scene_id: String,
+    pub(crate) transfer_scene_report_infos: Vec<SceneReportInfo>,
     pub(crate) timeouts: Timeouts,
     pub(crate) retry: RetryPolicy,
     pub(crate) window: Duration,
@@ -96,6 +106,18 @@ impl Config {
         &self.base_url
     }
 
+    /// The default transfer scene id (default [`DEFAULT_TRANSFER_SCENE_ID`]).
+    #[must_use]
+    pub fn transfer_scene_id(&self) -> &str {
+        &self.transfer_scene_id
+    }
+
+    /// The default transfer scene report items.
+    #[must_use]
+    pub fn transfer_scene_report_infos(&self) -> &[SceneReportInfo] {
+        &self.transfer_scene_report_infos
+    }
+
     /// The signing key (for the simulator and tests that need the public half).
     #[must_use]
     pub fn merchant_public_key(&self) -> &RsaPublicKey {
@@ -124,6 +146,8 @@ impl fmt::Debug for Config {
             .field("base_url", &self.base_url)
             .field("notify_url", &self.notify_url)
             .field("refund_notify_url", &self.refund_notify_url)
+            .field("transfer_notify_url", &self.transfer_notify_url)
+            .field("transfer_scene_id", &self.transfer_scene_id)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
             .field("window", &self.window)
@@ -165,6 +189,9 @@ pub struct ConfigBuilder {
     base_url: Option<String>,
     notify_url: Option<String>,
     refund_notify_url: Option<String>,
+    transfer_notify_url: Option<String>,
+    transfer_scene_id: Option<String>,
+    transfer_scene_report_infos: Vec<SceneReportInfo>,
     timeouts: Option<Timeouts>,
     retry: Option<RetryPolicy>,
     window: Option<Duration>,
@@ -286,6 +313,34 @@ impl ConfigBuilder {
         self
     }
 
+    /// The default transfer notification URL (`MCHTRANSFER.*` callbacks; optional).
+    #[must_use]
+    pub fn transfer_notify_url(mut self, url: impl Into<String>) -> Self {
+        self.transfer_notify_url = Some(url.into());
+        self
+    }
+
+    /// The transfer scene id sent when a call does not choose one (default
+    /// [`DEFAULT_TRANSFER_SCENE_ID`], `1000` 现金营销; `1005` 佣金报酬, `1006` 企业报销, …).
+    #[must_use]
+    pub fn transfer_scene_id(mut self, id: impl Into<String>) -> Self {
+        self.transfer_scene_id = Some(id.into());
+        self
+    }
+
+    /// Add a report item sent with transfers that do not bring their own (the scene decides
+    /// which are required).
+    #[must_use]
+    pub fn transfer_scene_report_info(
+        mut self,
+        info_type: impl Into<String>,
+        info_content: impl Into<String>,
+    ) -> Self {
+        self.transfer_scene_report_infos
+            .push(SceneReportInfo::new(info_type, info_content));
+        self
+    }
+
     /// Timeouts of the default transport.
     #[must_use]
     pub fn timeouts(mut self, t: Timeouts) -> Self {
@@ -386,6 +441,10 @@ impl ConfigBuilder {
             .trim_end_matches('/')
             .to_owned();
         check_endpoint(&base_url)?;
+        let transfer_scene_id = self
+            .transfer_scene_id
+            .unwrap_or_else(|| DEFAULT_TRANSFER_SCENE_ID.to_owned());
+        check_scene_id(&transfer_scene_id).map_err(|r| ConfigError::new("transfer_scene_id", r))?;
         Ok(Config {
             mchid,
             appid,
@@ -398,6 +457,9 @@ impl ConfigBuilder {
             base_url,
             notify_url: self.notify_url,
             refund_notify_url: self.refund_notify_url,
+            transfer_notify_url: self.transfer_notify_url,
+            transfer_scene_id,
+            transfer_scene_report_infos: self.transfer_scene_report_infos,
             timeouts: self.timeouts.unwrap_or_default(),
             retry: self.retry.unwrap_or_default(),
             window: self.window.unwrap_or(DEFAULT_WINDOW),
@@ -406,6 +468,14 @@ impl ConfigBuilder {
             }),
         })
     }
+}
+
+/// WeChat's rule for `transfer_scene_id`: 1 to 36 ASCII digits and letters.
+pub(crate) fn check_scene_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() || id.len() > 36 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err("must be 1 to 36 ASCII letters or digits");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -474,6 +544,19 @@ mod tests {
                 .is_err()
         );
         assert!(base().merchant_serial_no("not hex").build().is_err());
+        assert!(base().transfer_scene_id("").build().is_err());
+        assert!(base().transfer_scene_id("10 05").build().is_err());
+        let c = base()
+            .transfer_scene_id("1005")
+            .transfer_scene_report_info("岗位类型", "推广员")
+            .build()
+            .unwrap();
+        assert_eq!(c.transfer_scene_id(), "1005");
+        assert_eq!(c.transfer_scene_report_infos().len(), 1);
+        assert_eq!(
+            base().build().unwrap().transfer_scene_id(),
+            DEFAULT_TRANSFER_SCENE_ID
+        );
         assert!(base().private_key_pem("junk").build().is_err());
         let e = base()
             .private_key_pem(TEST_KEY_PEM.replace("PRIVATE", "PUBLIC"))

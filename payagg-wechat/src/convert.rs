@@ -3,14 +3,24 @@
 use payagg_core::clock::CHINA_OFFSET;
 use payagg_core::error::{DecodeError, Error, InvalidInput};
 use payagg_core::ids::{
-    AppId, ChannelRefundNo, ChannelTradeNo, MerchantId, MerchantOrderNo, MerchantRefundNo,
+    AppId, ChannelRefundNo, ChannelTradeNo, ChannelTransferNo, MerchantId, MerchantOrderNo,
+    MerchantRefundNo, MerchantTransferNo,
 };
-use payagg_core::{Currency, Money, Refund, RefundStatus, Sensitive, Trade, TradeStatus};
+use payagg_core::{
+    Currency, Money, Refund, RefundStatus, Sensitive, Trade, TradeStatus, Transfer, TransferStatus,
+};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::CHANNEL;
-use crate::wire::{RefundNotification, RefundResponse, Transaction};
+use crate::transfer::{
+    TransferBatch, TransferBatchDetailState, TransferBatchStatus, TransferCancellation,
+};
+use crate::wire::{
+    RefundNotification, RefundResponse, Transaction, TransferBatchCreateResponse,
+    TransferBatchQueryResponse, TransferBill, TransferBillCancelResponse,
+    TransferBillCreateResponse, TransferDetail,
+};
 
 fn decode(what: impl Into<String>) -> Error {
     Error::Decode(DecodeError::new(what))
@@ -87,6 +97,209 @@ pub(crate) fn refund_status(raw: &str) -> Result<RefundStatus, Error> {
         "PROCESSING" => RefundStatus::Processing,
         "ABNORMAL" => RefundStatus::Abnormal,
         other => return Err(decode(format!("unknown refund status {other:?}"))),
+    })
+}
+
+/// Transfer-bill `state` → core status. Exhaustive over the documented states; anything
+/// else is a decode error.
+///
+/// `TRANSFERING` (转账中) maps to [`TransferStatus::Processing`]: the payee has confirmed, but
+/// WeChat notes the confirmation page can be opened again with the same `package_info`.
+pub(crate) fn transfer_bill_status(raw: &str) -> Result<TransferStatus, Error> {
+    Ok(match raw {
+        "ACCEPTED" | "PROCESSING" | "TRANSFERING" => TransferStatus::Processing,
+        "WAIT_USER_CONFIRM" => TransferStatus::WaitingForPayee,
+        "SUCCESS" => TransferStatus::Success,
+        "FAIL" => TransferStatus::Failed,
+        "CANCELING" => TransferStatus::Cancelling,
+        "CANCELLED" => TransferStatus::Cancelled,
+        other => return Err(decode(format!("unknown transfer bill state {other:?}"))),
+    })
+}
+
+/// Batch `detail_status` → core status.
+pub(crate) fn transfer_detail_status(raw: &str) -> Result<TransferStatus, Error> {
+    Ok(match raw {
+        "INIT" | "WAIT_PAY" | "PROCESSING" => TransferStatus::Processing,
+        "SUCCESS" => TransferStatus::Success,
+        "FAIL" => TransferStatus::Failed,
+        other => return Err(decode(format!("unknown transfer detail_status {other:?}"))),
+    })
+}
+
+/// `batch_status` → batch status.
+pub(crate) fn transfer_batch_status(raw: &str) -> Result<TransferBatchStatus, Error> {
+    Ok(match raw {
+        "WAIT_PAY" => TransferBatchStatus::WaitPay,
+        "ACCEPTED" => TransferBatchStatus::Accepted,
+        "PROCESSING" => TransferBatchStatus::Processing,
+        "FINISHED" => TransferBatchStatus::Finished,
+        "CLOSED" => TransferBatchStatus::Closed,
+        other => return Err(decode(format!("unknown batch_status {other:?}"))),
+    })
+}
+
+fn is_final(s: TransferStatus) -> bool {
+    matches!(
+        s,
+        TransferStatus::Success | TransferStatus::Failed | TransferStatus::Cancelled
+    )
+}
+
+fn opt_time(s: Option<&String>, what: &str) -> Result<Option<OffsetDateTime>, Error> {
+    non_empty(s).map(|v| time_from_wire(v, what)).transpose()
+}
+
+fn opt_count(n: Option<i64>, what: &str) -> Result<Option<u64>, Error> {
+    n.map(|v| u64::try_from(v).map_err(|_| decode(format!("{what}: negative count {v}"))))
+        .transpose()
+}
+
+fn opt_money(fen: Option<i64>, what: &str) -> Result<Option<Money>, Error> {
+    fen.map(|v| amount_from_wire(v, None, what)).transpose()
+}
+
+/// A transfer-bill create answer → core transfer; WeChat does not repeat the amount, so the
+/// requested one is used.
+pub(crate) fn transfer_from_create(
+    r: &TransferBillCreateResponse,
+    amount: Money,
+) -> Result<Transfer, Error> {
+    let status = transfer_bill_status(&r.state)?;
+    let mut t = Transfer::new(
+        CHANNEL,
+        id(
+            MerchantTransferNo::new(r.out_bill_no.clone()),
+            "out_bill_no",
+        )?,
+        amount,
+        status,
+        r.state.clone(),
+    );
+    if let Some(v) = non_empty(r.transfer_bill_no.as_ref()) {
+        t.channel_transfer_no = Some(id(ChannelTransferNo::new(v), "transfer_bill_no")?);
+    }
+    t.fail_reason = non_empty(r.fail_reason.as_ref()).map(str::to_owned);
+    t.client_package = non_empty(r.package_info.as_ref()).map(str::to_owned);
+    Ok(t)
+}
+
+/// A transfer bill (query answer or decrypted `MCHTRANSFER.BILL.FINISHED`) → core transfer.
+pub(crate) fn transfer_from_bill(b: &TransferBill) -> Result<Transfer, Error> {
+    let status = transfer_bill_status(&b.state)?;
+    let mut t = Transfer::new(
+        CHANNEL,
+        id(
+            MerchantTransferNo::new(b.out_bill_no.clone()),
+            "out_bill_no",
+        )?,
+        amount_from_wire(b.transfer_amount, None, "transfer_amount")?,
+        status,
+        b.state.clone(),
+    );
+    if let Some(v) = non_empty(b.transfer_bill_no.as_ref()) {
+        t.channel_transfer_no = Some(id(ChannelTransferNo::new(v), "transfer_bill_no")?);
+    }
+    t.fail_reason = non_empty(b.fail_reason.as_ref()).map(str::to_owned);
+    if is_final(status) {
+        t.finished_at = opt_time(b.update_time.as_ref(), "update_time")?;
+    }
+    Ok(t)
+}
+
+/// A cancel answer → cancellation.
+pub(crate) fn cancellation_from_wire(
+    r: &TransferBillCancelResponse,
+) -> Result<TransferCancellation, Error> {
+    Ok(TransferCancellation {
+        merchant_transfer_no: id(
+            MerchantTransferNo::new(r.out_bill_no.clone()),
+            "out_bill_no",
+        )?,
+        channel_transfer_no: non_empty(r.transfer_bill_no.as_ref())
+            .map(|v| id(ChannelTransferNo::new(v), "transfer_bill_no"))
+            .transpose()?,
+        status: transfer_bill_status(&r.state)?,
+        raw_status: r.state.clone(),
+        updated_at: opt_time(r.update_time.as_ref(), "update_time")?,
+    })
+}
+
+/// A batch detail → core transfer (the detail number is the transfer number).
+pub(crate) fn transfer_from_detail(d: &TransferDetail) -> Result<Transfer, Error> {
+    let status = transfer_detail_status(&d.detail_status)?;
+    let mut t = Transfer::new(
+        CHANNEL,
+        id(
+            MerchantTransferNo::new(d.out_detail_no.clone()),
+            "out_detail_no",
+        )?,
+        amount_from_wire(d.transfer_amount, None, "transfer_amount")?,
+        status,
+        d.detail_status.clone(),
+    );
+    if let Some(v) = non_empty(d.detail_id.as_ref()) {
+        t.channel_transfer_no = Some(id(ChannelTransferNo::new(v), "detail_id")?);
+    }
+    t.fail_reason = non_empty(d.fail_reason.as_ref()).map(str::to_owned);
+    if is_final(status) {
+        t.finished_at = opt_time(d.update_time.as_ref(), "update_time")?;
+    }
+    Ok(t)
+}
+
+/// A batch create answer → batch.
+pub(crate) fn batch_from_create(r: &TransferBatchCreateResponse) -> Result<TransferBatch, Error> {
+    Ok(TransferBatch {
+        out_batch_no: r.out_batch_no.clone(),
+        batch_id: r.batch_id.clone(),
+        status: non_empty(r.batch_status.as_ref())
+            .map(transfer_batch_status)
+            .transpose()?,
+        raw_status: non_empty(r.batch_status.as_ref()).map(str::to_owned),
+        total_amount: None,
+        total_num: None,
+        success_amount: None,
+        success_num: None,
+        fail_amount: None,
+        fail_num: None,
+        close_reason: None,
+        created_at: opt_time(r.create_time.as_ref(), "create_time")?,
+        updated_at: None,
+        details: Vec::new(),
+    })
+}
+
+/// A batch query answer → batch.
+pub(crate) fn batch_from_query(r: &TransferBatchQueryResponse) -> Result<TransferBatch, Error> {
+    let b = &r.transfer_batch;
+    let details = r
+        .transfer_detail_list
+        .iter()
+        .map(|d| {
+            Ok(TransferBatchDetailState {
+                out_detail_no: d.out_detail_no.clone(),
+                detail_id: d.detail_id.clone(),
+                status: transfer_detail_status(&d.detail_status)?,
+                raw_status: d.detail_status.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(TransferBatch {
+        out_batch_no: b.out_batch_no.clone(),
+        batch_id: b.batch_id.clone(),
+        status: Some(transfer_batch_status(&b.batch_status)?),
+        raw_status: Some(b.batch_status.clone()),
+        total_amount: Some(amount_from_wire(b.total_amount, None, "total_amount")?),
+        total_num: opt_count(Some(b.total_num), "total_num")?,
+        success_amount: opt_money(b.success_amount, "success_amount")?,
+        success_num: opt_count(b.success_num, "success_num")?,
+        fail_amount: opt_money(b.fail_amount, "fail_amount")?,
+        fail_num: opt_count(b.fail_num, "fail_num")?,
+        close_reason: non_empty(b.close_reason.as_ref()).map(str::to_owned),
+        created_at: opt_time(b.create_time.as_ref(), "create_time")?,
+        updated_at: opt_time(b.update_time.as_ref(), "update_time")?,
+        details,
     })
 }
 
@@ -257,6 +470,79 @@ mod tests {
             assert_eq!(refund_status(raw).unwrap(), s, "{raw}");
         }
         assert!(refund_status("FAIL").is_err());
+    }
+
+    #[test]
+    fn every_transfer_bill_state() {
+        let cases = [
+            ("ACCEPTED", TransferStatus::Processing),
+            ("PROCESSING", TransferStatus::Processing),
+            ("WAIT_USER_CONFIRM", TransferStatus::WaitingForPayee),
+            ("TRANSFERING", TransferStatus::Processing),
+            ("SUCCESS", TransferStatus::Success),
+            ("FAIL", TransferStatus::Failed),
+            ("CANCELING", TransferStatus::Cancelling),
+            ("CANCELLED", TransferStatus::Cancelled),
+        ];
+        for (raw, st) in cases {
+            assert_eq!(transfer_bill_status(raw).unwrap(), st, "{raw}");
+        }
+        for bad in ["TRANSFERRING", "success", "CANCELED", ""] {
+            assert!(
+                matches!(transfer_bill_status(bad), Err(Error::Decode(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_batch_and_detail_status() {
+        for (raw, st) in [
+            ("INIT", TransferStatus::Processing),
+            ("WAIT_PAY", TransferStatus::Processing),
+            ("PROCESSING", TransferStatus::Processing),
+            ("SUCCESS", TransferStatus::Success),
+            ("FAIL", TransferStatus::Failed),
+        ] {
+            assert_eq!(transfer_detail_status(raw).unwrap(), st, "{raw}");
+        }
+        assert!(transfer_detail_status("CLOSED").is_err());
+        for (raw, st) in [
+            ("WAIT_PAY", TransferBatchStatus::WaitPay),
+            ("ACCEPTED", TransferBatchStatus::Accepted),
+            ("PROCESSING", TransferBatchStatus::Processing),
+            ("FINISHED", TransferBatchStatus::Finished),
+            ("CLOSED", TransferBatchStatus::Closed),
+        ] {
+            assert_eq!(transfer_batch_status(raw).unwrap(), st, "{raw}");
+        }
+        assert!(transfer_batch_status("SUCCESS").is_err());
+    }
+
+    #[test]
+    fn transfer_bill_to_transfer() {
+        let b: TransferBill = serde_json::from_str(
+            r#"{"mch_id":"1900001109","out_bill_no":"plfk2020042013","transfer_bill_no":"1330000071100999991182020050700019480001",
+            "appid":"wxf636efh567hg4356","state":"SUCCESS","transfer_amount":400000,"transfer_remark":"2020年4月报销",
+            "openid":"o-MYE42l80oelYMDE34nYD456Xoy","create_time":"2015-05-20T13:29:35.120+08:00","update_time":"2015-05-20T13:29:35.120+08:00"}"#,
+        )
+        .unwrap();
+        let t = transfer_from_bill(&b).unwrap();
+        assert_eq!(t.status, TransferStatus::Success);
+        assert_eq!(t.amount, Money::cny(400_000));
+        assert_eq!(
+            t.finished_at,
+            Some(datetime!(2015-05-20 13:29:35.12 +08:00))
+        );
+        // The callback sample spelling `mchid` is accepted too.
+        let b: TransferBill = serde_json::from_str(
+            r#"{"mchid":"1900001109","out_bill_no":"B1","state":"WAIT_USER_CONFIRM","transfer_amount":1,"update_time":"2015-05-20T13:29:35+08:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(b.mch_id.as_deref(), Some("1900001109"));
+        let t = transfer_from_bill(&b).unwrap();
+        assert_eq!(t.status, TransferStatus::WaitingForPayee);
+        assert_eq!(t.finished_at, None);
     }
 
     #[test]

@@ -63,19 +63,29 @@
 //! | `query` | `GET …/transactions/id/{transaction_id}` or `…/out-trade-no/{out_trade_no}` |
 //! | `close` | `POST …/out-trade-no/{out_trade_no}/close` (signed 204) |
 //! | `refund`, `query_refund` | `POST /v3/refund/domestic/refunds`, `GET …/refunds/{out_refund_no}` |
-//! | `verify_callback` | `TRANSACTION.SUCCESS` → payment, `REFUND.*` → refund, anything else → `Other` |
+//! | `verify_callback` | `TRANSACTION.SUCCESS` → payment, `REFUND.*` → refund, `MCHTRANSFER.BILL.FINISHED` → transfer, anything else → `Other` |
 //! | `download_statement` | `/v3/bill/tradebill` or `/v3/bill/fundflowbill`, then the file (gzip, SHA-1 checked), parsed by [`bill`] |
-//! | `transfer`, `query_transfer` | `Unsupported` (not implemented yet) |
+//! | `transfer`, `query_transfer` | transfer bills: `POST /v3/fund-app/mch-transfer/transfer-bills`, `GET …/out-bill-no/{out_bill_no}` (direct mode; the scene comes from [`ConfigBuilder::transfer_scene_id`], default [`DEFAULT_TRANSFER_SCENE_ID`]) |
 //!
 //! Inherent: [`WechatPayClient::refresh_platform_certificates`],
-//! [`WechatPayClient::jsapi_params`], [`WechatPayClient::app_params`].
+//! [`WechatPayClient::jsapi_params`], [`WechatPayClient::app_params`]; payouts with a
+//! per-call scene ([`WechatPayClient::create_transfer_bill`] with a
+//! [`transfer::TransferBillRequest`]), [`WechatPayClient::query_transfer_bill_by_channel_no`],
+//! [`WechatPayClient::cancel_transfer_bill`], and the legacy batch API
+//! ([`WechatPayClient::create_transfer_batch`], [`WechatPayClient::query_transfer_batch`],
+//! [`WechatPayClient::query_transfer_batch_detail`]).
+//!
+//! A payee's real name (`user_name`) is encrypted with RSA-OAEP (SHA-1) under the key the
+//! client verifies with (the WeChat Pay public key, else the newest platform certificate),
+//! whose id goes in `Wechatpay-Serial`; without such a key the call fails before sending.
 //!
 //! ## Errors
 //!
 //! Everything is a [`payagg_core::Error`]. Non-2xx answers become gateway errors with
 //! WeChat's code, message, `Request-ID` and HTTP status, normalized by [`error::WechatErrorCode`]
 //! (`SYSTEM_ERROR`/5xx: retryable, outcome unknown). Timeouts are outcome-unknown: query
-//! before sending a pay or refund again. Pay and refund are never retried automatically.
+//! before sending a pay, refund or transfer again. Pay, refund and transfer are never retried
+//! automatically.
 //!
 //! ## Security
 //!
@@ -119,6 +129,7 @@ pub mod doc_support;
 pub mod error;
 pub mod micropay;
 pub mod sign;
+pub mod transfer;
 pub mod verify;
 pub mod wire;
 
@@ -126,7 +137,9 @@ pub mod wire;
 mod test_vectors;
 
 pub use client::WechatPayClient;
-pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL, VerificationMode};
+pub use config::{
+    Config, ConfigBuilder, DEFAULT_BASE_URL, DEFAULT_TRANSFER_SCENE_ID, VerificationMode,
+};
 
 /// The channel this crate speaks to.
 pub const CHANNEL: payagg_core::Channel = payagg_core::Channel::Wechat;

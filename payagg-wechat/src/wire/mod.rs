@@ -15,6 +15,7 @@ pub mod pay;
 pub mod query;
 pub mod refund;
 pub mod statement;
+pub mod transfer;
 
 pub use certificates::{CertificateItem, CertificatesResponse};
 pub use error::{ErrorBody, ErrorDetail};
@@ -28,3 +29,9 @@ pub use refund::{
     RefundAmount, RefundAmountFrom, RefundCreateAmount, RefundCreateRequest, RefundResponse,
 };
 pub use statement::{BillResponse, FundFlowBillQuery, TradeBillQuery};
+pub use transfer::{
+    TransferBatchCreateResponse, TransferBatchInfo, TransferBatchQueryResponse,
+    TransferBatchRequest, TransferBill, TransferBillCancelResponse, TransferBillCreateResponse,
+    TransferBillRequest, TransferDetail, TransferDetailInput, TransferDetailState,
+    TransferSceneReportInfo,
+};

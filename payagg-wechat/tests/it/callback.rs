@@ -4,7 +4,7 @@ use payagg_wechat::wire::NotifyEnvelope;
 
 use super::*;
 
-fn notification(
+pub(crate) fn notification(
     event_type: &str,
     resource_type: &str,
     plaintext: &str,
@@ -93,7 +93,7 @@ async fn other_events_keep_their_content() {
     let c = client(pubkey_config(&s).build().unwrap());
     let v = c
         .verify_callback(&notification(
-            "MCHTRANSFER.BILL.FINISHED",
+            "MCHTRANSFER.BATCH.FINISHED",
             "mch_payment",
             r#"{"out_bill_no":"B1","state":"SUCCESS"}"#,
             PUB_KEY_ID,
@@ -109,7 +109,7 @@ async fn other_events_keep_their_content() {
     else {
         panic!()
     };
-    assert_eq!(event_type, "MCHTRANSFER.BILL.FINISHED");
+    assert_eq!(event_type, "MCHTRANSFER.BATCH.FINISHED");
     assert_eq!(content["out_bill_no"], "B1");
 }
 

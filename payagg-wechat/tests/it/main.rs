@@ -16,6 +16,7 @@ mod pay;
 mod query;
 mod refund;
 mod statement;
+mod transfer;
 mod verification;
 
 use std::sync::{Arc, OnceLock};
