@@ -141,6 +141,37 @@ pub struct StatementRecord {
 }
 
 impl StatementRecord {
+    /// A record with the amounts and time; identifiers, settlement date and raw line start
+    /// empty and are set field by field (the struct is `#[non_exhaustive]`, its fields public).
+    #[must_use]
+    pub fn new(
+        channel: Channel,
+        kind: RecordKind,
+        gross: ExactAmount,
+        fee: ExactAmount,
+        net: ExactAmount,
+        currency: Currency,
+        occurred_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            channel,
+            kind,
+            merchant_order_no: None,
+            channel_trade_no: None,
+            merchant_refund_no: None,
+            channel_refund_no: None,
+            gross,
+            fee,
+            net,
+            currency,
+            occurred_at,
+            settle_date: None,
+            channel_kind: String::new(),
+            source_line: 0,
+            raw: String::new(),
+        }
+    }
+
     /// The key reconciliation matches on first: the refund number for refunds, else the
     /// order number, else the channel's number.
     #[must_use]
