@@ -15,11 +15,9 @@
 
 use std::fmt;
 
-use aws_lc_rs::cipher::{
-    AES_128, AES_192, AES_256, DecryptionContext, EncryptionContext, PaddedBlockDecryptingKey,
-    PaddedBlockEncryptingKey, UnboundCipherKey,
-};
-use aws_lc_rs::iv::FixedLength;
+use aes_gcm::aes::cipher::generic_array::GenericArray;
+use aes_gcm::aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use aes_gcm::aes::{Aes128, Aes192, Aes256};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use payagg_core::error::ConfigError;
@@ -82,55 +80,97 @@ impl AesKey {
         })
     }
 
-    fn unbound(&self) -> Option<UnboundCipherKey> {
-        let alg = match self.key.len() {
-            16 => &AES_128,
-            24 => &AES_192,
-            _ => &AES_256,
-        };
-        UnboundCipherKey::new(alg, &self.key).ok()
+    fn encrypt_blocks(&self, blocks: &mut [[u8; 16]]) {
+        fn run<C: BlockEncrypt>(c: &C, blocks: &mut [[u8; 16]]) {
+            let mut prev = ZERO_IV;
+            for block in blocks {
+                for (b, p) in block.iter_mut().zip(prev) {
+                    *b ^= p;
+                }
+                c.encrypt_block(GenericArray::from_mut_slice(block));
+                prev = *block;
+            }
+        }
+        match self.key.len() {
+            16 => run(&Aes128::new(GenericArray::from_slice(&self.key)), blocks),
+            24 => run(&Aes192::new(GenericArray::from_slice(&self.key)), blocks),
+            _ => run(&Aes256::new(GenericArray::from_slice(&self.key)), blocks),
+        }
+    }
+
+    fn decrypt_blocks(&self, blocks: &mut [[u8; 16]]) {
+        fn run<C: BlockDecrypt>(c: &C, blocks: &mut [[u8; 16]]) {
+            let mut prev = ZERO_IV;
+            for block in blocks {
+                let cipher_block = *block;
+                c.decrypt_block(GenericArray::from_mut_slice(block));
+                for (b, p) in block.iter_mut().zip(prev) {
+                    *b ^= p;
+                }
+                prev = cipher_block;
+            }
+        }
+        match self.key.len() {
+            16 => run(&Aes128::new(GenericArray::from_slice(&self.key)), blocks),
+            24 => run(&Aes192::new(GenericArray::from_slice(&self.key)), blocks),
+            _ => run(&Aes256::new(GenericArray::from_slice(&self.key)), blocks),
+        }
     }
 
     /// Encrypts `plaintext` and returns standard base64.
     #[must_use]
     pub fn encrypt_b64(&self, plaintext: &[u8]) -> String {
-        let mut buf = plaintext.to_vec();
-        let ok = self
-            .unbound()
-            .and_then(|k| PaddedBlockEncryptingKey::cbc_pkcs7(k).ok())
-            .and_then(|k| {
-                k.less_safe_encrypt(
-                    &mut buf,
-                    EncryptionContext::Iv128(FixedLength::from(ZERO_IV)),
-                )
-                .ok()
-            })
-            .is_some();
-        // The key length was validated at construction, so encryption cannot fail; an empty
-        // string (never valid ciphertext) is returned defensively rather than panicking.
-        if ok { B64.encode(&buf) } else { String::new() }
+        let pad = 16 - plaintext.len() % 16;
+        let mut blocks: Vec<[u8; 16]> = Vec::with_capacity(plaintext.len() / 16 + 1);
+        let mut chunks = plaintext.chunks_exact(16);
+        for c in chunks.by_ref() {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(c);
+            blocks.push(b);
+        }
+        let rest = chunks.remainder();
+        let mut last = [u8::try_from(pad).unwrap_or(16); 16];
+        last[..rest.len()].copy_from_slice(rest);
+        blocks.push(last);
+        self.encrypt_blocks(&mut blocks);
+        B64.encode(blocks.concat())
     }
 
     /// Decrypts standard base64 ciphertext.
     ///
     /// # Errors
     ///
-    /// [`AesDecryptError`] if the text is not base64 or the padding is wrong (wrong key).
+    /// [`AesDecryptError`] if the text is not base64, not whole blocks, or the PKCS#7 padding
+    /// is wrong (wrong key or tampered data). Callers verify the signature first, so this is
+    /// no padding oracle.
     pub fn decrypt_b64(&self, ciphertext_b64: &str) -> Result<Vec<u8>, AesDecryptError> {
-        let mut buf = B64
+        let raw = B64
             .decode(ciphertext_b64.trim())
             .map_err(|_| AesDecryptError)?;
-        let key = self
-            .unbound()
-            .and_then(|k| PaddedBlockDecryptingKey::cbc_pkcs7(k).ok())
-            .ok_or(AesDecryptError)?;
-        let plain = key
-            .decrypt(
-                &mut buf,
-                DecryptionContext::Iv128(FixedLength::from(ZERO_IV)),
-            )
-            .map_err(|_| AesDecryptError)?;
-        Ok(plain.to_vec())
+        if raw.is_empty() || raw.len() % 16 != 0 {
+            return Err(AesDecryptError);
+        }
+        let mut blocks: Vec<[u8; 16]> = raw
+            .chunks_exact(16)
+            .map(|c| {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(c);
+                b
+            })
+            .collect();
+        self.decrypt_blocks(&mut blocks);
+        let mut out = blocks.concat();
+        let pad = usize::from(*out.last().ok_or(AesDecryptError)?);
+        if pad == 0
+            || pad > 16
+            || out[out.len() - pad..]
+                .iter()
+                .any(|&b| usize::from(b) != pad)
+        {
+            return Err(AesDecryptError);
+        }
+        out.truncate(out.len() - pad);
+        Ok(out)
     }
 }
 
