@@ -9,10 +9,13 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+pub mod bill;
+pub mod error;
 #[allow(dead_code)] // used by the client, next commit
 mod keys;
 pub mod qstring;
 pub mod sign;
+pub mod verify;
 pub mod wire;
 
 #[cfg(test)]
