@@ -59,6 +59,9 @@ pub struct WechatSetup {
     /// The merchant's fee rate in parts per million (default 6000 = 0.60 %): the bills'
     /// 手续费 is `amount × rate`, at 5 decimals.
     pub fee_rate_ppm: u32,
+    /// The CA that issued the platform certificate, when generated in this process (a loaded
+    /// setup has no CA key: rotation then issues from a fresh CA).
+    ca: Option<std::sync::Arc<Ca>>,
 }
 
 impl std::fmt::Debug for WechatSetup {
@@ -169,11 +172,12 @@ impl WechatSetup {
             pub_key_id: format!("PUB_KEY_ID_01{}", keys::random_digits(32)),
             apiv3_key,
             apiv3,
-            ca_cert_pem: ca.cert_pem,
+            ca_cert_pem: ca.cert_pem.clone(),
             default_signer: WechatSigner::default(),
             platform_certificates: true,
             apiv2_key: SecretString::from(keys::random_alnum(32)),
             fee_rate_ppm: DEFAULT_FEE_RATE_PPM,
+            ca: Some(std::sync::Arc::new(ca)),
         })
     }
 
@@ -242,6 +246,7 @@ impl WechatSetup {
                 None => SecretString::from(keys::random_alnum(32)),
             },
             fee_rate_ppm: f.fee_rate_ppm,
+            ca: None,
         })
     }
 
@@ -319,6 +324,28 @@ impl WechatSetup {
     #[must_use]
     pub fn ca_cert_pem(&self) -> &str {
         &self.ca_cert_pem
+    }
+
+    /// Issue a platform certificate for `key` (rotation).
+    pub(crate) fn issue_platform(
+        &self,
+        key: &keys::GeneratedKey,
+        now: OffsetDateTime,
+    ) -> Result<(String, Certificate), MockError> {
+        let fresh;
+        let ca = match &self.ca {
+            Some(ca) => ca.as_ref(),
+            None => {
+                fresh = Ca::generate("payagg-mock Tenpay.com Root CA", now)?;
+                &fresh
+            }
+        };
+        ca.issue(
+            key.pem.expose_secret(),
+            "Tenpay.com sign",
+            Some("Tenpay.com CA Center"),
+            now,
+        )
     }
 
     pub(crate) fn merchant_public(&self) -> &RsaPublicKey {

@@ -28,6 +28,9 @@ pub enum FaultKind {
     SystemError,
     /// Close the connection without answering.
     DropConnection,
+    /// Answer normally, but with a `WECHATPAY/SIGNTEST/…` probe in place of the response
+    /// signature (WeChat's own probes; the client must reject the answer).
+    SignTest,
     /// Hold the request for [`MockConfig::hang_for`](crate::MockConfig::hang_for), then close
     /// the connection without answering.
     Timeout,

@@ -53,7 +53,14 @@
 //!   ("申请退款金额超过订单可退金额"); refund above the merchant balance (see
 //!   [`MockServer::set_wechat_balance`]) `403 NOT_ENOUGH`; more than 50 refunds `403 RULE_LIMIT`.
 //!   Refund creation answers `PROCESSING`; the refund settles at once (`SUCCESS` on query) and
-//!   `REFUND.SUCCESS` is sent.
+//!   `REFUND.SUCCESS` is sent. [`MockServer::set_wechat_refund_outcome`] makes new refunds end
+//!   `ABNORMAL` or `CLOSED` instead (with `REFUND.ABNORMAL` / `REFUND.CLOSED`; the amount is
+//!   not counted as refunded), or stay `PROCESSING` until [`MockServer::settle_refund`].
+//! - **Platform certificate rotation** ([`MockServer::rotate_wechat_platform_certificate`]): a
+//!   new platform certificate becomes current and signs every answer whose request names no
+//!   other key; the previous one still signs when named and stays listed by
+//!   `/v3/certificates` for the overlap, so a client must refresh its certificates on the
+//!   unknown serial.
 //! - **Notifications**: `TRANSACTION.SUCCESS` and `REFUND.SUCCESS`, resource encrypted
 //!   `AEAD_AES_256_GCM` under the APIv3 key, signed headers, WeChat's retry schedule
 //!   (15 s, 15 s, 30 s, 3 min, 10 min, … 6 h; divided by [`MockConfig::time_scale`]), stopping
@@ -109,12 +116,14 @@
 //! ## Fault injection
 //!
 //! [`MockServer::faults`] takes [`FaultRule`]s: [`FaultKind`] (latency, HTTP status,
-//! `SYSTEM_ERROR`, dropped connection, timeout) × [`FaultScope`] (next N, per-mille, always),
+//! `SYSTEM_ERROR`, dropped connection, timeout, `WECHATPAY/SIGNTEST/` probe signature) × [`FaultScope`] (next N, per-mille, always),
 //! optionally per channel and endpoint. WeChat endpoint names: `wechat.prepay`, `wechat.query`,
 //! `wechat.close`, `wechat.refund`, `wechat.refund_query`, `wechat.certificates`,
 //! `wechat.bill`, `wechat.bill_download`, `wechat.micropay`, `wechat.orderquery`,
 //! `wechat.reverse`, `wechat.other`. The control API is never faulted. On the APIv2 endpoints
-//! `SYSTEM_ERROR` is `return_code=FAIL`.
+//! `SYSTEM_ERROR` is `return_code=FAIL`. Probes on notifications:
+//! [`MockServer::probe_wechat_notifications`] signs the first attempt of the next N
+//! notifications with a `WECHATPAY/SIGNTEST/…` value; the retries are signed properly.
 //!
 //! ## Control API
 //!
@@ -141,6 +150,10 @@
 //! | `GET /__mock/wechat/setup` | | base URL, mchid, appid, serials, public key and id |
 //! | `POST /__mock/bills/wechat/discrepancies` | `{"date":"2024-05-20","kind":"missing_row"}` (`changed_amount`, `extra_row`, `next_day_row`) | alter that day's trade bill |
 //! | `DELETE /__mock/bills/wechat/discrepancies` | | remove every injected discrepancy |
+//! | `POST /__mock/wechat/rotate-certificate` | `{"overlap_seconds":3600}` (optional) | new current platform certificate; `{"serial":…}` |
+//! | `POST /__mock/wechat/signtest` | `{"notifications":1}` | probe signatures on the next notifications |
+//! | `POST /__mock/wechat/refund-outcome` | `{"status":"abnormal"}` (`closed`, `processing`, `success`) | how new refunds end |
+//! | `POST /__mock/refunds/wechat/{out_refund_no}/{success,closed,abnormal}` | | settle a processing refund; sends its notification |
 //!
 //! `{channel}` is `wechat`. Unknown orders answer 404, forbidden transitions 409.
 //!

@@ -20,7 +20,7 @@ use crate::config::{MockConfig, WechatSetup};
 use crate::error::{MockError, MockErrorKind};
 use crate::fault::{FaultKind, FaultRule, Faults};
 use crate::notify::{Delivery, Notifier};
-use crate::state::{Order, OrderStatus, Store};
+use crate::state::{Order, OrderStatus, RefundRecord, RefundStatus, Store};
 use crate::wechat::WechatSim;
 
 /// A request as the simulator sees it: the raw request-target is kept for signature checks.
@@ -398,6 +398,65 @@ impl MockServer {
         self.shared.wechat.clear_bill_discrepancies();
     }
 
+    /// Rotate the WeChat platform certificate mid-run: a new certificate becomes current
+    /// (it signs every response that names no other key, and is listed by
+    /// `/v3/certificates`); the previous one still signs when a request names it and stays
+    /// listed for `overlap` on the simulator clock. Returns the new serial.
+    ///
+    /// # Errors
+    /// [`MockError`] if key or certificate generation fails.
+    pub fn rotate_wechat_platform_certificate(
+        &self,
+        overlap: Duration,
+    ) -> Result<String, MockError> {
+        self.shared.wechat.rotate_platform(self.now(), overlap)
+    }
+
+    /// The current WeChat platform certificate serial (changes on rotation).
+    #[must_use]
+    pub fn wechat_platform_serial(&self) -> String {
+        self.shared.wechat.platform_serial()
+    }
+
+    /// Sign the first delivery attempt of the next `n` WeChat notifications with a
+    /// `WECHATPAY/SIGNTEST/…` probe; the retries carry a valid signature. (Response probes:
+    /// the [`FaultKind::SignTest`] fault.)
+    pub fn probe_wechat_notifications(&self, n: u32) {
+        self.shared.wechat.probe_notifications(n);
+    }
+
+    /// How WeChat refunds created from now on end: [`RefundStatus::Success`] (the default) at
+    /// once, [`RefundStatus::Abnormal`] or [`RefundStatus::Closed`] at once (with
+    /// `REFUND.ABNORMAL` / `REFUND.CLOSED`), or [`RefundStatus::Processing`] until
+    /// [`MockServer::settle_refund`].
+    pub fn set_wechat_refund_outcome(&self, status: RefundStatus) {
+        self.shared.wechat.set_refund_outcome(status);
+    }
+
+    /// Settle a processing refund as `status` (success, closed or abnormal) and send its
+    /// notification.
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn settle_refund(
+        &self,
+        channel: Channel,
+        out_refund_no: &str,
+        status: RefundStatus,
+    ) -> Result<RefundRecord, MockError> {
+        match channel {
+            Channel::Wechat => {
+                self.shared
+                    .wechat
+                    .settle_refund(&self.shared, out_refund_no, status)
+            }
+            other => Err(MockError::new(
+                MockErrorKind::NotFound,
+                format!("no {other} refund {out_refund_no}"),
+            )),
+        }
+    }
+
     /// Revoke an open order (WeChat `REVOKED`).
     ///
     /// # Errors
@@ -449,6 +508,11 @@ async fn handle(
                 )
             }
             Some(FaultKind::SystemError) => shared.wechat.system_error(&req),
+            Some(FaultKind::SignTest) => {
+                let mut r = shared.wechat.handle(&shared, &req);
+                crate::wechat::probe_response(&mut r);
+                r
+            }
             Some(f) => {
                 if let Some(d) = f.latency() {
                     tokio::time::sleep(d).await;
@@ -485,6 +549,32 @@ struct AdvanceBody {
 struct ReleaseBody {
     #[serde(default)]
     reversed: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct RotateBody {
+    #[serde(default)]
+    overlap_seconds: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProbeBody {
+    notifications: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct OutcomeBody {
+    status: RefundStatus,
+}
+
+fn refund_status(s: &str) -> Option<RefundStatus> {
+    Some(match s {
+        "success" => RefundStatus::Success,
+        "closed" => RefundStatus::Closed,
+        "abnormal" => RefundStatus::Abnormal,
+        "processing" => RefundStatus::Processing,
+        _ => return None,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -617,6 +707,35 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
             )
         }
         (&Method::GET, ["wechat", "setup"]) => shared.wechat.public_setup(),
+        (&Method::POST, ["wechat", "rotate-certificate"]) => {
+            let body: RotateBody = parse(&req.body)?;
+            let overlap = Duration::seconds(body.overlap_seconds.unwrap_or(3600));
+            match shared.wechat.rotate_platform(shared.now(), overlap) {
+                Ok(serial) => MockResponse::json(200, &serde_json::json!({"serial": serial})),
+                Err(e) => control_error(&e),
+            }
+        }
+        (&Method::POST, ["wechat", "signtest"]) => {
+            let body: ProbeBody = parse_required(&req.body)?;
+            shared.wechat.probe_notifications(body.notifications);
+            MockResponse::json(
+                200,
+                &serde_json::json!({"notifications": body.notifications}),
+            )
+        }
+        (&Method::POST, ["wechat", "refund-outcome"]) => {
+            let body: OutcomeBody = parse_required(&req.body)?;
+            shared.wechat.set_refund_outcome(body.status);
+            to_json(&serde_json::json!({"status": body.status}))
+        }
+        (&Method::POST, ["refunds", "wechat", no, status]) => {
+            let status = refund_status(status)
+                .ok_or_else(|| bad_request("status must be success, closed or abnormal"))?;
+            match shared.wechat.settle_refund(shared, no, status) {
+                Ok(r) => to_json(&r),
+                Err(e) => control_error(&e),
+            }
+        }
         (&Method::POST, ["bills", "wechat", "discrepancies"]) => {
             let body: DiscrepancyBody = parse_required(&req.body)?;
             let date = crate::wechat::parse_date(&body.date)

@@ -38,7 +38,7 @@ impl OrderStatus {
 }
 
 /// Where a refund stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RefundStatus {
@@ -257,6 +257,25 @@ impl OrderBook<'_> {
                 MockError::new(
                     MockErrorKind::NotFound,
                     format!("no {channel} order {out_trade_no}"),
+                )
+            })
+    }
+
+    /// Any merchant's order holding the refund `out_refund_no` (control calls).
+    pub(crate) fn find_refund_any(
+        &mut self,
+        channel: Channel,
+        out_refund_no: &str,
+    ) -> Result<&mut Order, MockError> {
+        self.map
+            .values_mut()
+            .find(|o| {
+                o.channel == channel && o.refunds.iter().any(|r| r.out_refund_no == out_refund_no)
+            })
+            .ok_or_else(|| {
+                MockError::new(
+                    MockErrorKind::NotFound,
+                    format!("no {channel} refund {out_refund_no}"),
                 )
             })
     }

@@ -4,13 +4,14 @@
 mod bill;
 mod v2;
 
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use payagg_core::clock::{CHINA_OFFSET, Clock};
-use payagg_core::crypto::RsaPrivateKey;
+use payagg_core::crypto::{Certificate, RsaPrivateKey};
 use payagg_core::{Channel, Currency, Money};
 use payagg_wechat::sign::{self, AUTH_SCHEME, AuthorizationHeader, headers};
 use payagg_wechat::wire;
@@ -19,6 +20,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::{WechatSetup, WechatSigner};
+use crate::error::{MockError, MockErrorKind};
 use crate::keys::{random_alnum, random_bytes};
 use crate::notify::{Outgoing, Signer};
 use crate::server::{MockRequest, MockResponse, Shared, percent_decode};
@@ -119,6 +121,42 @@ pub(crate) struct WechatSim {
     last_serial: Mutex<Option<String>>,
     /// Issued bill downloads and injected discrepancies.
     bills: Mutex<bill::Bills>,
+    /// Platform certificates, oldest first; the last is current.
+    platforms: Mutex<Vec<Platform>>,
+    /// How many of the next notifications carry a `WECHATPAY/SIGNTEST/` probe signature on
+    /// their first attempt.
+    probe_notifications: AtomicU32,
+    /// How new refunds end.
+    refund_outcome: Mutex<RefundStatus>,
+}
+
+/// A platform certificate the simulator signs with.
+#[derive(Debug, Clone)]
+struct Platform {
+    key: RsaPrivateKey,
+    cert: Certificate,
+    pem: String,
+    serial: String,
+    /// When a rotated-out certificate stops being used and listed.
+    retire_at: Option<OffsetDateTime>,
+}
+
+/// A probe signature: `WECHATPAY/SIGNTEST/` and random base64, never a valid signature.
+fn probe_signature() -> String {
+    format!("WECHATPAY/SIGNTEST/{}", B64.encode(random_bytes::<18>()))
+}
+
+/// Replace a signed response's signature with a probe (the `sign_test` fault).
+pub(crate) fn probe_response(resp: &mut MockResponse) {
+    for (k, v) in &mut resp.headers {
+        if k.eq_ignore_ascii_case(headers::SIGNATURE) {
+            *v = probe_signature();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The caller identified by a verified `Authorization` header.
@@ -128,7 +166,17 @@ struct Caller {
 
 impl WechatSim {
     pub(crate) fn new(setup: WechatSetup, base_url: String) -> Self {
+        let first = Platform {
+            key: setup.platform_key().clone(),
+            cert: setup.platform_cert().clone(),
+            pem: setup.platform_cert_pem().to_owned(),
+            serial: setup.platform_serial(),
+            retire_at: None,
+        };
         Self {
+            platforms: Mutex::new(vec![first]),
+            probe_notifications: AtomicU32::new(0),
+            refund_outcome: Mutex::new(RefundStatus::Success),
             setup,
             base_url,
             balance: Mutex::new(None),
@@ -151,6 +199,100 @@ impl WechatSim {
     /// Remove every injected bill discrepancy.
     pub(crate) fn clear_bill_discrepancies(&self) {
         self.bills().clear_discrepancies();
+    }
+
+    /// Platform certificates still in use at `now`, oldest first (the last is current).
+    fn live_platforms(&self, now: OffsetDateTime) -> Vec<Platform> {
+        lock(&self.platforms)
+            .iter()
+            .filter(|p| p.retire_at.is_none_or(|t| t > now))
+            .cloned()
+            .collect()
+    }
+
+    /// The current platform certificate's serial.
+    pub(crate) fn platform_serial(&self) -> String {
+        lock(&self.platforms)
+            .last()
+            .map(|p| p.serial.clone())
+            .unwrap_or_default()
+    }
+
+    /// Issue a new platform certificate and make it current; the previous ones keep signing
+    /// (when asked for by serial) and stay listed for `overlap`. Returns the new serial.
+    pub(crate) fn rotate_platform(
+        &self,
+        now: OffsetDateTime,
+        overlap: time::Duration,
+    ) -> Result<String, MockError> {
+        let key = crate::keys::generate_rsa()?;
+        let (pem, cert) = self.setup.issue_platform(&key, now)?;
+        let serial = cert.serial_hex_upper();
+        let mut ps = lock(&self.platforms);
+        for p in ps.iter_mut() {
+            if p.retire_at.is_none() {
+                p.retire_at = Some(now + overlap);
+            }
+        }
+        ps.push(Platform {
+            key: key.key,
+            cert,
+            pem,
+            serial: serial.clone(),
+            retire_at: None,
+        });
+        Ok(serial)
+    }
+
+    /// Sign the first attempt of the next `n` notifications with a probe signature.
+    pub(crate) fn probe_notifications(&self, n: u32) {
+        self.probe_notifications.store(n, Ordering::SeqCst);
+    }
+
+    /// How refunds created from now on end (`Success`, the default, settles at once;
+    /// `Processing` waits for [`WechatSim::settle_refund`]).
+    pub(crate) fn set_refund_outcome(&self, status: RefundStatus) {
+        *lock(&self.refund_outcome) = status;
+    }
+
+    /// Settle a `PROCESSING` refund as `status` and send its notification.
+    pub(crate) fn settle_refund(
+        &self,
+        shared: &Shared,
+        out_refund_no: &str,
+        status: RefundStatus,
+    ) -> Result<RefundRecord, MockError> {
+        let now = shared.now();
+        let (order, record) = shared.store.with(now, |book| {
+            let o = book.find_refund_any(Channel::Wechat, out_refund_no)?;
+            let r = o
+                .refunds
+                .iter_mut()
+                .find(|r| r.out_refund_no == out_refund_no)
+                .ok_or_else(|| MockError::new(MockErrorKind::NotFound, "no such refund"))?;
+            if r.status != RefundStatus::Processing || status == RefundStatus::Processing {
+                return Err(MockError::new(
+                    MockErrorKind::InvalidTransition,
+                    format!(
+                        "cannot settle refund {out_refund_no} in state {:?} as {status:?}",
+                        r.status
+                    ),
+                ));
+            }
+            r.status = status;
+            r.success_at = (status == RefundStatus::Success).then_some(now);
+            let r = r.clone();
+            Ok((o.clone(), r))
+        })?;
+        if status != RefundStatus::Success
+            && let Some(b) = lock(&self.balance).as_mut()
+        {
+            *b += order_fen(&record);
+        }
+        if let Some(o) = self.refund_notification(shared, &order, &record) {
+            shared.notifier.dispatch(o);
+        }
+        Ok(record)
     }
 
     pub(crate) fn set_balance(&self, fen: Option<u64>) {
@@ -204,8 +346,8 @@ impl WechatSim {
                 "mchid": s.mchid(),
                 "appid": s.appid(),
                 "merchant_serial": s.merchant_serial(),
-                "platform_serial": s.platform_serial(),
-                "platform_certificate": s.platform_cert_pem(),
+                "platform_serial": self.platform_serial(),
+                "platform_certificate": lock(&self.platforms).last().map(|p| p.pem.clone()),
                 "public_key_id": s.pub_key_id(),
                 "public_key": s.pub_key_pem(),
             }),
@@ -230,7 +372,7 @@ impl WechatSim {
             .and_then(|caller| self.route(shared, req, &caller, now));
         match result {
             Ok((status, body)) => {
-                self.note_serial(req.header(headers::SERIAL));
+                self.note_serial(req.header(headers::SERIAL), now);
                 let body = body.map(|v| Bytes::from(v.to_string())).unwrap_or_default();
                 let mut headers = self.sign_headers(req.header(headers::SERIAL), now, &body);
                 if !body.is_empty() {
@@ -251,27 +393,32 @@ impl WechatSim {
 
     /// Which key signs: the one the request's `Wechatpay-Serial` names if the simulator owns
     /// it, else the configured default.
-    fn signer_for(&self, requested: Option<&str>) -> (&RsaPrivateKey, String) {
+    fn signer_for(&self, requested: Option<&str>, now: OffsetDateTime) -> (RsaPrivateKey, String) {
         let s = &self.setup;
-        let platform = s.platform_serial();
-        let public = (s.pub_key_private(), s.pub_key_id().to_owned());
-        if !s.platform_certificates {
-            return public;
+        let public = || (s.pub_key_private().clone(), s.pub_key_id().to_owned());
+        if !s.platform_certificates || requested == Some(s.pub_key_id()) {
+            return public();
         }
-        match requested {
-            Some(r) if r == s.pub_key_id() => public,
-            Some(r) if r.eq_ignore_ascii_case(&platform) => (s.platform_key(), platform),
-            _ => match s.default_signer {
-                WechatSigner::PublicKey => public,
-                WechatSigner::PlatformCertificate => (s.platform_key(), platform),
-            },
+        let live = self.live_platforms(now);
+        if let Some(p) =
+            requested.and_then(|r| live.iter().find(|p| p.serial.eq_ignore_ascii_case(r)))
+        {
+            return (p.key.clone(), p.serial.clone());
+        }
+        match (s.default_signer, live.last()) {
+            (WechatSigner::PlatformCertificate, Some(p)) => (p.key.clone(), p.serial.clone()),
+            _ => public(),
         }
     }
 
     /// Remember the key a request asked for, if it is one of ours.
-    fn note_serial(&self, requested: Option<&str>) {
+    fn note_serial(&self, requested: Option<&str>, now: OffsetDateTime) {
         let Some(r) = requested else { return };
-        if r == self.setup.pub_key_id() || r.eq_ignore_ascii_case(&self.setup.platform_serial()) {
+        let ours = self
+            .live_platforms(now)
+            .iter()
+            .any(|p| p.serial.eq_ignore_ascii_case(r));
+        if r == self.setup.pub_key_id() || ours {
             *self
                 .last_serial
                 .lock()
@@ -285,8 +432,8 @@ impl WechatSim {
         now: OffsetDateTime,
         body: &[u8],
     ) -> Vec<(String, String)> {
-        let (key, serial) = self.signer_for(requested);
-        signed_headers(key, &serial, now, body)
+        let (key, serial) = self.signer_for(requested, now);
+        signed_headers(&key, &serial, now, body)
     }
 
     fn authenticate(&self, req: &MockRequest, now: OffsetDateTime) -> Result<Caller, WxError> {
@@ -840,6 +987,13 @@ impl WechatSim {
                         *b -= refund_fen;
                     }
                 }
+                let outcome = *lock(&self.refund_outcome);
+                if matches!(outcome, RefundStatus::Closed | RefundStatus::Abnormal)
+                    && let Some(b) = lock(balance).as_mut()
+                {
+                    // The money never left the merchant's balance.
+                    *b += refund_fen;
+                }
                 let d = now.to_offset(CHINA_OFFSET);
                 let seq = shared.store.next_seq();
                 let record = RefundRecord {
@@ -852,9 +1006,9 @@ impl WechatSim {
                         seq
                     ),
                     amount: refund_amount,
-                    status: RefundStatus::Success,
+                    status: outcome,
                     created_at: now,
-                    success_at: Some(now),
+                    success_at: (outcome == RefundStatus::Success).then_some(now),
                     notify_url: body.notify_url.clone().or_else(|| order.notify_url.clone()),
                     reason: body.reason.clone(),
                 };
@@ -864,7 +1018,8 @@ impl WechatSim {
                 processing.status = RefundStatus::Processing;
                 processing.success_at = None;
                 let value = to_value(&refund_response(order, &processing, now))?;
-                Ok((value, Some((order.clone(), record))))
+                let notify = (outcome != RefundStatus::Processing).then(|| (order.clone(), record));
+                Ok((value, notify))
             },
         )?;
         if let Some(o) = notification
@@ -901,26 +1056,27 @@ impl WechatSim {
         })
     }
 
-    fn certificates(&self, _now: OffsetDateTime) -> Value {
-        let cert = self.setup.platform_cert();
-        let (nonce, ciphertext) = encrypt(
-            &self.setup,
-            "certificate",
-            self.setup.platform_cert_pem().as_bytes(),
-        );
-        let item = wire::CertificateItem {
-            serial_no: cert.serial_hex_upper(),
-            effective_time: rfc3339(cert.not_before()),
-            expire_time: rfc3339(cert.not_after()),
-            encrypt_certificate: wire::EncryptedResource {
-                original_type: None,
-                algorithm: "AEAD_AES_256_GCM".into(),
-                ciphertext,
-                associated_data: "certificate".into(),
-                nonce,
-            },
-        };
-        serde_json::to_value(wire::CertificatesResponse { data: vec![item] }).unwrap_or(Value::Null)
+    fn certificates(&self, now: OffsetDateTime) -> Value {
+        let data = self
+            .live_platforms(now)
+            .into_iter()
+            .map(|p| {
+                let (nonce, ciphertext) = encrypt(&self.setup, "certificate", p.pem.as_bytes());
+                wire::CertificateItem {
+                    serial_no: p.serial.clone(),
+                    effective_time: rfc3339(p.cert.not_before()),
+                    expire_time: rfc3339(p.cert.not_after()),
+                    encrypt_certificate: wire::EncryptedResource {
+                        original_type: None,
+                        algorithm: "AEAD_AES_256_GCM".into(),
+                        ciphertext,
+                        associated_data: "certificate".into(),
+                        nonce,
+                    },
+                }
+            })
+            .collect();
+        serde_json::to_value(wire::CertificatesResponse { data }).unwrap_or(Value::Null)
     }
 
     fn notification(
@@ -964,11 +1120,22 @@ impl WechatSim {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        let (key, serial) = self.signer_for(last.as_deref());
-        let key = key.clone();
+        let (key, serial) = self.signer_for(last.as_deref(), now);
         let clock = shared.clock.clone();
+        let probe = Arc::new(AtomicBool::new(
+            self.probe_notifications
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok(),
+        ));
         let signer: Signer = Arc::new(move |body: &[u8]| {
             let mut h = signed_headers(&key, &serial, clock.now(), body);
+            if probe.swap(false, Ordering::SeqCst) {
+                for (k, v) in &mut h {
+                    if k == headers::SIGNATURE {
+                        *v = probe_signature();
+                    }
+                }
+            }
             h.push(("Content-Type".into(), "application/json".into()));
             h
         });
@@ -1048,6 +1215,10 @@ impl WechatSim {
         };
         Some(self.notification(shared, url, event, summary, "refund", &plaintext))
     }
+}
+
+fn order_fen(r: &RefundRecord) -> u64 {
+    r.amount.minor_units()
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, WxError> {
