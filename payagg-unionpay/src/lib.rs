@@ -10,8 +10,10 @@
 #![warn(missing_debug_implementations)]
 
 pub mod bill;
+mod client;
+mod config;
+mod convert;
 pub mod error;
-#[allow(dead_code)] // used by the client, next commit
 mod keys;
 pub mod qstring;
 pub mod sign;
@@ -20,6 +22,9 @@ pub mod wire;
 
 #[cfg(test)]
 mod test_vectors;
+
+pub use client::{QuerySchedule, Sleeper, TokioSleeper, UnionPayClient};
+pub use config::{Config, ConfigBuilder, Environment};
 
 /// The channel this crate speaks to.
 pub const CHANNEL: payagg_core::Channel = payagg_core::Channel::Unionpay;
