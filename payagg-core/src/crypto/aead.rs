@@ -7,8 +7,9 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -66,9 +67,9 @@ pub fn aes_256_gcm_encrypt(
     }
 }
 
-/// `ring` (BoringSSL's AES-NI/VAES and CLMUL code) runs about three times faster than the
-/// `aes-gcm` crate on 1 KiB messages. It rejects only keys of the wrong length, which the
-/// `[u8; 32]` type rules out.
+/// `aws-lc-rs` (AWS-LC's AES-NI/VAES and CLMUL/VPCLMULQDQ code) runs several times faster than
+/// the pure-Rust `aes-gcm` crate on 1 KiB messages. It rejects only keys of the wrong length,
+/// which the `[u8; 32]` type rules out.
 fn cipher_for(key: &[u8; 32]) -> Option<LessSafeKey> {
     UnboundKey::new(&AES_256_GCM, key)
         .ok()
@@ -77,7 +78,7 @@ fn cipher_for(key: &[u8; 32]) -> Option<LessSafeKey> {
 
 #[cold]
 fn key_rejected() -> ! {
-    panic!("ring rejected a 32-byte AES-256-GCM key")
+    panic!("aws-lc-rs rejected a 32-byte AES-256-GCM key")
 }
 
 fn decrypt_with(
@@ -97,7 +98,7 @@ fn decrypt_with(
             Aad::from(aad),
             &mut buf,
         )
-        .map_err(|ring::error::Unspecified| DecryptError::failed())?
+        .map_err(|aws_lc_rs::error::Unspecified| DecryptError::failed())?
         .len();
     buf.truncate(plaintext_len);
     Ok(buf)
@@ -118,16 +119,16 @@ fn encrypt_with(
     ) {
         Ok(()) => buf,
         // GCM fails only above its length limit (about 64 GiB of plaintext).
-        Err(ring::error::Unspecified) => panic!("AES-GCM plaintext exceeds 2^36 - 32 bytes"),
+        Err(aws_lc_rs::error::Unspecified) => panic!("AES-GCM plaintext exceeds 2^36 - 32 bytes"),
     }
 }
 
 /// A 32-byte symmetric secret, such as the WeChat Pay APIv3 key (also the shape of the APIv2
 /// key). The AES-256-GCM key schedule is computed once at construction.
 ///
-/// The raw bytes sit in a [`Zeroizing`] buffer and are wiped on drop. `Debug` prints
-/// `SecretKey32([REDACTED])`. The AES key schedule is kept by `ring`, which does not wipe it
-/// on drop.
+/// The raw bytes sit in a [`Zeroizing`] buffer and are wiped on drop. The AES key schedule
+/// lives in AWS-LC's heap (through `aws-lc-rs`), whose allocator overwrites every allocation
+/// when it is freed. Clones share one key schedule. `Debug` prints `SecretKey32([REDACTED])`.
 ///
 /// ```
 /// use payagg_core::crypto::SecretKey32;
@@ -138,7 +139,8 @@ fn encrypt_with(
 #[derive(Clone)]
 pub struct SecretKey32 {
     bytes: Zeroizing<[u8; 32]>,
-    cipher: LessSafeKey,
+    /// `aws-lc-rs` keys are deliberately not `Clone`: clones share this one.
+    cipher: Arc<LessSafeKey>,
 }
 
 impl SecretKey32 {
@@ -161,7 +163,10 @@ impl SecretKey32 {
         let bytes = key;
         let cipher = cipher_for(&bytes)
             .ok_or_else(|| ConfigError::new("32-byte secret key", "rejected as an AES-256 key"))?;
-        Ok(Self { bytes, cipher })
+        Ok(Self {
+            bytes,
+            cipher: Arc::new(cipher),
+        })
     }
 
     /// Wraps a key held as a [`SecretString`] (its UTF-8 bytes must be 32 bytes long, as WeChat's

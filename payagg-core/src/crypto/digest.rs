@@ -74,8 +74,8 @@ pub fn md5_hex_upper(data: &[u8]) -> String {
 /// HMAC-SHA256 of `msg` under `key`.
 #[must_use]
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
-    let tag = ring::hmac::sign(&key, msg);
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let tag = aws_lc_rs::hmac::sign(&key, msg);
     let mut out = [0u8; 32];
     out.copy_from_slice(tag.as_ref());
     out

@@ -16,9 +16,11 @@
 //!
 //! - Keys are parsed once (at configuration time) and never re-parsed per request. Key loading
 //!   failures are [`ConfigError`](crate::error::ConfigError)s; they never include key bytes.
-//! - Signing and verification use `ring` (constant time). `rsa` parses key formats, performs
-//!   OAEP and PKCS#1 v1.5 encryption, and signs (blinded) only where `ring` cannot: keys below
-//!   2048 bits and legacy `SHA1withRSA`.
+//! - Signing and verification, AES-256-GCM and HMAC use `aws-lc-rs` (AWS-LC: constant time,
+//!   blinded and fault-checked RSA, AVX512-IFMA and VAES code paths), the same backend rustls
+//!   uses under the default transport. `rsa` parses key formats, performs OAEP and PKCS#1 v1.5
+//!   encryption, and signs (blinded) only where `aws-lc-rs` cannot: keys below 2048 bits and
+//!   legacy `SHA1withRSA` (aws-lc-rs verifies SHA-1 signatures but does not make them).
 //! - **Every comparison of a signature, MAC or digest goes through [`ct_eq`] or
 //!   [`verify_hex_mac`]** (or a verify function here). Never compare them with `==`.
 //! - Crypto errors are opaque ([`SignatureInvalid`], [`DecryptError`]): they say *that* a check
@@ -27,9 +29,11 @@
 //!   [`RsaPrivateKey::pkcs1v15_decrypt`]) runs on the `rsa` crate, which is subject to the Marvin
 //!   timing advisory RUSTSEC-2023-0071. It is blinded, and the SDK only uses it in the simulator
 //!   and tests; do not expose it as a decryption oracle on a production key.
-//! - Secrets are wiped on drop where the backend allows: [`SecretKey32`]'s bytes and the `rsa`
-//!   crate's private key are; `ring`'s signing-key copy and the AES key schedule are not (see
-//!   the type docs).
+//! - Secrets are wiped on drop: [`SecretKey32`]'s bytes (`Zeroizing`) and the `rsa` crate's
+//!   private key (its own `Zeroize`); AWS-LC's copies (the RSA signing key, the AES key
+//!   schedule) through AWS-LC's allocator, which overwrites every allocation when it frees it.
+//!   Not wiped: temporaries inside the `rsa` crate's big-integer arithmetic, plaintexts this
+//!   module returns (the caller owns them), and copies the OS makes (swap, core dumps).
 
 mod aead;
 mod cert;

@@ -1,14 +1,19 @@
 //! RSA keys: PKCS#1 v1.5 signing and verification, RSA-OAEP and PKCS#1 v1.5 encryption.
 //!
-//! Keys are parsed once. Signing and verification run on `ring` (constant-time, fast); the
-//! `rsa` crate parses key formats, does OAEP and PKCS#1 v1.5 encryption, and signs (blinded)
-//! where `ring` cannot: keys below 2048 bits and legacy `SHA1withRSA` signatures.
+//! Keys are parsed once. Signing and verification run on `aws-lc-rs` (AWS-LC: constant-time,
+//! blinded, fault-checked, with an AVX512-IFMA path on CPUs that have it); the `rsa` crate
+//! parses key formats, does OAEP and PKCS#1 v1.5 encryption, and signs (blinded) where
+//! `aws-lc-rs` cannot: keys below 2048 bits and legacy `SHA1withRSA` signatures (`aws-lc-rs`
+//! verifies SHA-1 signatures but offers no PKCS#1 v1.5 SHA-1 signing encoding).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    self as lc, ParsedPublicKey, RsaEncoding, RsaKeyPair, RsaParameters, UnparsedPublicKey,
+};
 use rand_core::OsRng;
-use ring::signature::{self as rs, RsaEncoding, RsaKeyPair, RsaParameters, UnparsedPublicKey};
 use rsa::pkcs1::{
     DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
 };
@@ -46,11 +51,11 @@ enum SigHash {
 }
 
 impl SigHash {
-    /// `ring` signs SHA-256 but not SHA-1 (it only verifies legacy SHA-1 signatures).
-    fn ring_encoding(self) -> Option<&'static dyn RsaEncoding> {
+    /// `aws-lc-rs` signs PKCS#1 v1.5 with SHA-256/384/512 only; SHA-1 is verify-only there.
+    fn lc_encoding(self) -> Option<&'static dyn RsaEncoding> {
         match self {
             SigHash::Sha1 => None,
-            SigHash::Sha256 => Some(&rs::RSA_PKCS1_SHA256),
+            SigHash::Sha256 => Some(&lc::RSA_PKCS1_SHA256),
         }
     }
 }
@@ -61,11 +66,12 @@ impl SigHash {
 /// # Key material
 ///
 /// The key is held twice: as an `rsa::RsaPrivateKey`, which zeroizes its private exponent,
-/// primes and CRT values on drop, and (for 2048- to 8192-bit keys) as a
-/// `ring::signature::RsaKeyPair` used for signing. `ring` does **not** wipe its copy on drop:
-/// its limbs are freed like ordinary heap memory. Cloning shares one copy (`Arc`), so key
-/// material is never duplicated by clones. `Debug` prints only the size and a public-key
-/// fingerprint.
+/// primes and CRT values on drop, and (for 2048- to 8192-bit keys) as an
+/// `aws_lc_rs::signature::RsaKeyPair` used for signing, which lives in AWS-LC's heap; AWS-LC
+/// frees its bignums with `BN_free` through an allocator that overwrites every allocation
+/// before releasing it. Temporaries inside the `rsa` crate's arithmetic (OAEP decryption, SHA-1
+/// and small-key signing) are not all wiped. Cloning shares one copy (`Arc`), so key material
+/// is never duplicated by clones. `Debug` prints only the size and a public-key fingerprint.
 ///
 /// ```
 /// use payagg_core::crypto::RsaPrivateKey;
@@ -86,7 +92,8 @@ pub struct RsaPrivateKey {
 
 struct PrivateInner {
     key: rsa::RsaPrivateKey,
-    ring: Option<RsaKeyPair>,
+    /// `aws-lc-rs`'s copy, for SHA-256 signing of 2048- to 8192-bit keys.
+    lc: Option<RsaKeyPair>,
     public: RsaPublicKey,
 }
 
@@ -192,28 +199,28 @@ impl RsaPrivateKey {
             return Err(too_small(PRIVATE_KEY, bits));
         }
         let public = RsaPublicKey::from_rsa(key.to_public_key())?;
-        // ring takes 2048..=8192-bit two-prime keys with balanced primes; anything else signs
-        // through the `rsa` crate.
-        let ring = key
+        // aws-lc-rs takes 2048..=8192-bit keys (and checks their consistency); anything else
+        // signs through the `rsa` crate. The intermediate DER is a zeroizing `SecretDocument`.
+        let lc = key
             .to_pkcs1_der()
             .ok()
             .and_then(|der| RsaKeyPair::from_der(der.as_bytes()).ok());
         let mut this = Self {
-            inner: Arc::new(PrivateInner { key, ring, public }),
+            inner: Arc::new(PrivateInner { key, lc, public }),
         };
         this.self_test()?;
         Ok(this)
     }
 
     /// Signs and verifies a fixed message once, so an inconsistent key fails at configuration
-    /// time rather than at the first request. Drops the `ring` copy if only it misbehaves.
+    /// time rather than at the first request. Drops the `aws-lc-rs` copy if only it misbehaves.
     fn self_test(&mut self) -> Result<(), ConfigError> {
-        let has_ring = self.inner.ring.is_some();
-        let ring_ok = self.inner.ring.as_ref().is_some_and(|kp| {
-            let mut sig = vec![0u8; kp.public().modulus_len()];
+        let has_lc = self.inner.lc.is_some();
+        let lc_ok = self.inner.lc.as_ref().is_some_and(|kp| {
+            let mut sig = vec![0u8; kp.public_modulus_len()];
             kp.sign(
-                &rs::RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
+                &lc::RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
                 SELF_TEST_MESSAGE,
                 &mut sig,
             )
@@ -224,13 +231,13 @@ impl RsaPrivateKey {
                     .verify_sha256(SELF_TEST_MESSAGE, &sig)
                     .is_ok()
         });
-        if has_ring
-            && !ring_ok
+        if has_lc
+            && !lc_ok
             && let Some(inner) = Arc::get_mut(&mut self.inner)
         {
-            inner.ring = None;
+            inner.lc = None;
         }
-        // The `rsa` crate signs SHA-1 always, and SHA-256 when ring is absent: test it too.
+        // The `rsa` crate signs SHA-1 always, and SHA-256 when aws-lc-rs is absent: test it too.
         match self.sign_rustcrypto(SigHash::Sha256, SELF_TEST_MESSAGE) {
             Ok(sig)
                 if self
@@ -256,15 +263,17 @@ impl RsaPrivateKey {
     /// # Panics
     ///
     /// Only on a hardware fault: both backends check every signature against the public key
-    /// before releasing it (a faulty RSA-CRT signature would reveal the private key). If `ring`
-    /// and then the `rsa` crate both produce a wrong result, this panics rather than return it.
+    /// before releasing it (a faulty RSA-CRT signature would reveal the private key). If
+    /// `aws-lc-rs` and then the `rsa` crate both produce a wrong result, this panics rather than
+    /// return it.
     #[must_use]
     pub fn sign_sha256(&self, msg: &[u8]) -> Vec<u8> {
         self.sign(SigHash::Sha256, msg)
     }
 
     /// `SHA1withRSA` over `msg`: legacy Alipay `sign_type=RSA` and UnionPay 5.0.0 only. Signed
-    /// by the `rsa` crate with blinding (`ring` does not sign with SHA-1), so the RUSTSEC-2023-0071
+    /// by the `rsa` crate with blinding (`aws-lc-rs` has no SHA-1 signing encoding), so the
+    /// RUSTSEC-2023-0071
     /// timing caveat of [`RsaPrivateKey::oaep_sha1_decrypt`] applies here too; it is acceptable
     /// only because the SDK signs messages it builds itself.
     ///
@@ -277,11 +286,12 @@ impl RsaPrivateKey {
     }
 
     fn sign(&self, hash: SigHash, msg: &[u8]) -> Vec<u8> {
-        if let (Some(kp), Some(encoding)) = (&self.inner.ring, hash.ring_encoding()) {
-            let mut sig = vec![0u8; kp.public().modulus_len()];
-            // Fails only if ring's fault check (re-verification) fails.
+        if let (Some(kp), Some(encoding)) = (&self.inner.lc, hash.lc_encoding()) {
+            let mut sig = vec![0u8; kp.public_modulus_len()];
+            // Fails only if AWS-LC's fault check (re-verification) fails. The RNG argument is
+            // ignored: AWS-LC blinds with its own.
             if kp
-                .sign(encoding, &ring::rand::SystemRandom::new(), msg, &mut sig)
+                .sign(encoding, &SystemRandom::new(), msg, &mut sig)
                 .is_ok()
             {
                 return sig;
@@ -357,15 +367,15 @@ impl RsaPrivateKey {
     }
 
     #[cfg(test)]
-    pub(crate) fn signs_with_ring(&self) -> bool {
-        self.inner.ring.is_some()
+    pub(crate) fn signs_with_aws_lc(&self) -> bool {
+        self.inner.lc.is_some()
     }
 }
 
 #[cold]
 fn fault_detected() -> ! {
     panic!(
-        "RSA signing failed its fault check in both ring and the rsa crate; refusing to release a possibly faulty signature"
+        "RSA signing failed its fault check in both aws-lc-rs and the rsa crate; refusing to release a possibly faulty signature"
     )
 }
 
@@ -394,11 +404,15 @@ struct PublicInner {
     key: rsa::RsaPublicKey,
     /// Canonical SubjectPublicKeyInfo DER.
     spki: Vec<u8>,
-    /// PKCS#1 `RSAPublicKey` DER: what `ring` verifies against, kept so verification does no
-    /// re-encoding.
+    /// PKCS#1 `RSAPublicKey` DER.
     pkcs1: Vec<u8>,
     bits: usize,
     fingerprint: [u8; 32],
+    /// The key parsed once by `aws-lc-rs` for `SHA256withRSA`, the hot path (`None` only if
+    /// AWS-LC rejects a key the `rsa` crate accepted; verification then always fails).
+    sha256: Option<ParsedPublicKey>,
+    /// The same for legacy `SHA1withRSA`, parsed on first use.
+    sha1: OnceLock<Option<ParsedPublicKey>>,
 }
 
 impl RsaPublicKey {
@@ -502,6 +516,7 @@ impl RsaPublicKey {
             .map_err(|e| ConfigError::new(PUBLIC_KEY, "cannot encode PKCS#1").with_source(e))?
             .into_vec();
         let fingerprint = sha256(&spki);
+        let sha256 = ParsedPublicKey::new(sha256_params(bits), &pkcs1).ok();
         Ok(Self {
             inner: Arc::new(PublicInner {
                 key,
@@ -509,6 +524,8 @@ impl RsaPublicKey {
                 pkcs1,
                 bits,
                 fingerprint,
+                sha256,
+                sha1: OnceLock::new(),
             }),
         })
     }
@@ -519,12 +536,7 @@ impl RsaPublicKey {
     ///
     /// [`SignatureInvalid`] if the signature does not verify (opaque by design).
     pub fn verify_sha256(&self, msg: &[u8], signature: &[u8]) -> Result<(), SignatureInvalid> {
-        let alg = if self.inner.bits >= 2048 {
-            &rs::RSA_PKCS1_2048_8192_SHA256
-        } else {
-            &rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
-        };
-        self.verify_with(alg, msg, signature)
+        verify_parsed(self.inner.sha256.as_ref(), msg, signature)
     }
 
     /// Verifies a `SHA1withRSA` signature: legacy Alipay `RSA`, UnionPay 5.0.0 and SHA-1-signed
@@ -534,12 +546,15 @@ impl RsaPublicKey {
     ///
     /// [`SignatureInvalid`] if the signature does not verify.
     pub fn verify_sha1(&self, msg: &[u8], signature: &[u8]) -> Result<(), SignatureInvalid> {
-        let alg = if self.inner.bits >= 2048 {
-            &rs::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY
-        } else {
-            &rs::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
-        };
-        self.verify_with(alg, msg, signature)
+        let parsed = self.inner.sha1.get_or_init(|| {
+            let alg = if self.inner.bits >= 2048 {
+                &lc::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY
+            } else {
+                &lc::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+            };
+            ParsedPublicKey::new(alg, &self.inner.pkcs1).ok()
+        });
+        verify_parsed(parsed.as_ref(), msg, signature)
     }
 
     /// `SHA384withRSA` (certificates only; needs a 2048-bit key or larger).
@@ -548,7 +563,7 @@ impl RsaPublicKey {
         msg: &[u8],
         signature: &[u8],
     ) -> Result<(), SignatureInvalid> {
-        self.verify_with(&rs::RSA_PKCS1_2048_8192_SHA384, msg, signature)
+        self.verify_with(&lc::RSA_PKCS1_2048_8192_SHA384, msg, signature)
     }
 
     /// `SHA512withRSA` (certificates only).
@@ -558,13 +573,14 @@ impl RsaPublicKey {
         signature: &[u8],
     ) -> Result<(), SignatureInvalid> {
         let alg = if self.inner.bits >= 2048 {
-            &rs::RSA_PKCS1_2048_8192_SHA512
+            &lc::RSA_PKCS1_2048_8192_SHA512
         } else {
-            &rs::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
+            &lc::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
         };
         self.verify_with(alg, msg, signature)
     }
 
+    /// Certificate-only algorithms: the key is parsed per call (rare).
     fn verify_with(
         &self,
         alg: &'static RsaParameters,
@@ -573,7 +589,7 @@ impl RsaPublicKey {
     ) -> Result<(), SignatureInvalid> {
         UnparsedPublicKey::new(alg, &self.inner.pkcs1[..])
             .verify(msg, signature)
-            .map_err(|ring::error::Unspecified| SignatureInvalid)
+            .map_err(|aws_lc_rs::error::Unspecified| SignatureInvalid)
     }
 
     /// RSA-OAEP encryption with SHA-1 and MGF1-SHA-1 (WeChat APIv3 sensitive fields such as
@@ -660,6 +676,25 @@ impl fmt::Debug for RsaPublicKey {
     }
 }
 
+/// `SHA256withRSA` parameters for a modulus of `bits` (1024-bit keys are legacy-only).
+fn sha256_params(bits: usize) -> &'static RsaParameters {
+    if bits >= 2048 {
+        &lc::RSA_PKCS1_2048_8192_SHA256
+    } else {
+        &lc::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+    }
+}
+
+fn verify_parsed(
+    key: Option<&ParsedPublicKey>,
+    msg: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureInvalid> {
+    key.ok_or(SignatureInvalid)?
+        .verify_sig(msg, signature)
+        .map_err(|aws_lc_rs::error::Unspecified| SignatureInvalid)
+}
+
 fn pem_error(what: &str, e: PemError) -> ConfigError {
     ConfigError::new(what, e.to_string()).with_source(e)
 }
@@ -712,7 +747,7 @@ mod tests {
     #[test]
     fn sign_verify_round_trip() {
         let (_, key) = key_2048();
-        assert!(key.signs_with_ring());
+        assert!(key.signs_with_aws_lc());
         assert_eq!(key.bits(), 2048);
         let sig = key.sign_sha256(b"GET\n/v3/certificates\n1554208460\nNONCE\n\n");
         assert_eq!(sig.len(), 256);
@@ -848,13 +883,13 @@ mod tests {
     #[test]
     fn small_keys_sign_through_the_rsa_crate() {
         let key = RsaPrivateKey::generate(1024).unwrap();
-        assert!(!key.signs_with_ring());
+        assert!(!key.signs_with_aws_lc());
         let sig = key.sign_sha256(b"m");
         key.public_key().verify_sha256(b"m", &sig).unwrap();
         assert!(key.public_key().verify_sha256(b"n", &sig).is_err());
         let sig = key.sign_sha1(b"m");
         key.public_key().verify_sha1(b"m", &sig).unwrap();
-        // Same bytes as ring would produce (PKCS#1 v1.5 is deterministic): compare with the
+        // Same bytes as aws-lc-rs would produce (PKCS#1 v1.5 is deterministic): compare with the
         // rsa crate's own verifier.
         let raw = rsa::RsaPublicKey::from_pkcs1_der(key.public_key().pkcs1_der()).unwrap();
         raw.verify(
