@@ -1,0 +1,500 @@
+//! Alipay trade bills (`bill_type=trade`, brief §7): the ZIP of GBK CSVs, the detail file
+//! parsed by header name (both known layouts), the `#` header/footer lines skipped, the
+//! detail totals checked against the footer and the summary file's `合计` row, and the
+//! unified [`StatementRecord`] mapping.
+//!
+//! Record mapping: `gross` = `订单金额` signed from the merchant's view (refunds negative,
+//! whatever sign the file used, from `业务类型`), `fee` = `服务费` as Alipay states it
+//! (negative when charged, positive when returned on a refund), `net` = `商家实收` (signed
+//! like `gross`) + `服务费`, time = `完成时间` (+08:00), `merchant_refund_no` =
+//! `退款批次号/请求号` (our `out_request_no`).
+
+use std::io::{Cursor, Read};
+
+use payagg_core::clock::CHINA_OFFSET;
+use payagg_core::error::{DecodeError, Error, Result, VerificationError, VerificationKind};
+use payagg_core::money::{Currency, ExactAmount};
+use payagg_core::statement::{RecordKind, Records, StatementParser, StatementRecord};
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::CHANNEL;
+
+/// The two CSVs of a trade bill ZIP, decoded from GBK to UTF-8 once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BillFiles {
+    /// `…_业务明细.csv`.
+    pub detail: String,
+    /// `…_业务明细(汇总).csv`, when present.
+    pub summary: Option<String>,
+}
+
+fn decode_err(what: impl Into<String>) -> Error {
+    Error::Decode(DecodeError::new(what))
+}
+
+/// Decodes GBK bytes (UTF-8 input passes through unchanged when it is valid UTF-8 without a
+/// GBK reading, i.e. pure ASCII).
+#[must_use]
+pub fn decode_gbk(bytes: &[u8]) -> String {
+    encoding_rs::GBK
+        .decode_without_bom_handling(bytes)
+        .0
+        .into_owned()
+}
+
+/// Opens the bill ZIP and returns its detail and summary CSVs (entry names are GBK with the
+/// UTF-8 flag clear; both readings are tried).
+///
+/// # Errors
+///
+/// [`Error::Decode`] if the bytes are not a ZIP or hold no `_业务明细.csv` entry.
+pub fn unzip_bill(zip_bytes: &[u8]) -> Result<BillFiles> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(zip_bytes))
+        .map_err(|e| Error::Decode(DecodeError::new("Alipay bill: not a ZIP").with_source(e)))?;
+    let mut detail = None;
+    let mut summary = None;
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).map_err(|e| {
+            Error::Decode(DecodeError::new("Alipay bill: ZIP entry").with_source(e))
+        })?;
+        let raw_name = f.name_raw().to_vec();
+        let name = match std::str::from_utf8(&raw_name) {
+            Ok(s) if s.contains("业务明细") => s.to_owned(),
+            _ => decode_gbk(&raw_name),
+        };
+        let is_summary = name.ends_with("_业务明细(汇总).csv");
+        let is_detail = name.ends_with("_业务明细.csv");
+        if !is_summary && !is_detail {
+            continue;
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(f.size()).unwrap_or(0).min(1 << 30));
+        f.read_to_end(&mut buf).map_err(|e| {
+            Error::Decode(DecodeError::new(format!("Alipay bill: inflating {name}")).with_source(e))
+        })?;
+        let text = decode_gbk(&buf);
+        if is_summary {
+            summary = Some(text);
+        } else {
+            detail = Some(text);
+        }
+    }
+    Ok(BillFiles {
+        detail: detail
+            .ok_or_else(|| decode_err("Alipay bill: no _业务明细.csv entry in the ZIP"))?,
+        summary,
+    })
+}
+
+fn cells(line: &str) -> Vec<&str> {
+    line.split(',')
+        .map(|c| c.trim_matches(|ch: char| ch == '\t' || ch == ' '))
+        .collect()
+}
+
+/// Column positions of the detail header (layout A, 25 columns, or layout B, 29).
+#[derive(Debug, Clone)]
+struct Columns {
+    trade_no: usize,
+    order_no: usize,
+    kind: usize,
+    created: Option<usize>,
+    finished: usize,
+    order_amount: usize,
+    receipt: Option<usize>,
+    refund_no: Option<usize>,
+    fee: Option<usize>,
+    width: usize,
+}
+
+impl Columns {
+    fn from_header(header: &[&str]) -> Option<Self> {
+        let find = |names: &[&str]| header.iter().position(|h| names.contains(h));
+        Some(Self {
+            trade_no: find(&["支付宝交易号"])?,
+            order_no: find(&["商户订单号"])?,
+            kind: find(&["业务类型"])?,
+            created: find(&["创建时间"]),
+            finished: find(&["完成时间"])?,
+            order_amount: find(&["订单金额（元）", "订单金额(元)"])?,
+            receipt: find(&["商家实收（元）", "商家实收(元)"]),
+            refund_no: find(&["退款批次号/请求号", "退款批次号"]),
+            fee: find(&["服务费（元）", "服务费(元)"]),
+            width: header.len(),
+        })
+    }
+}
+
+fn amount(s: &str, what: &str, line: u64) -> Result<ExactAmount> {
+    let s = if s.is_empty() { "0.00" } else { s };
+    ExactAmount::parse(s).map_err(|e| {
+        Error::Decode(
+            DecodeError::new(format!("Alipay bill: {what} = {s:?}"))
+                .at(format!("line {line}"))
+                .with_source(e),
+        )
+    })
+}
+
+fn time_of(s: &str, line: u64) -> Result<OffsetDateTime> {
+    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    PrimitiveDateTime::parse(s, &fmt)
+        .map(|p| p.assume_offset(CHINA_OFFSET))
+        .map_err(|e| {
+            Error::Decode(
+                DecodeError::new(format!("Alipay bill: time {s:?}"))
+                    .at(format!("line {line}"))
+                    .with_source(e),
+            )
+        })
+}
+
+fn neg(a: ExactAmount) -> ExactAmount {
+    a.checked_neg().unwrap_or(a)
+}
+
+fn abs(a: ExactAmount) -> ExactAmount {
+    a.checked_abs().unwrap_or(a)
+}
+
+fn add(a: ExactAmount, b: ExactAmount, line: u64) -> Result<ExactAmount> {
+    a.checked_add(b).ok_or_else(|| {
+        Error::Decode(DecodeError::new("Alipay bill: amount overflow").at(format!("line {line}")))
+    })
+}
+
+fn record(cols: &Columns, c: &[&str], line_no: u64, raw: &str) -> Result<StatementRecord> {
+    let get = |i: usize| c.get(i).copied().unwrap_or("");
+    let kind_word = get(cols.kind);
+    let refund = match kind_word {
+        "交易" => false,
+        "退款" => true,
+        other => {
+            return Err(Error::Decode(
+                DecodeError::new(format!("Alipay bill: unknown 业务类型 {other:?}"))
+                    .at(format!("line {line_no}")),
+            ));
+        }
+    };
+    let sign = |a: ExactAmount| if refund { neg(abs(a)) } else { abs(a) };
+    let gross = sign(amount(get(cols.order_amount), "订单金额", line_no)?);
+    let receipt = match cols.receipt {
+        Some(i) => sign(amount(get(i), "商家实收", line_no)?),
+        None => gross,
+    };
+    let fee = match cols.fee {
+        Some(i) => amount(get(i), "服务费", line_no)?,
+        None => amount("", "服务费", line_no)?,
+    };
+    let net = add(receipt, fee, line_no)?;
+    let kind = if refund {
+        RecordKind::Refund
+    } else {
+        RecordKind::Payment
+    };
+    let mut r = StatementRecord::new(
+        CHANNEL,
+        kind,
+        gross,
+        fee,
+        net,
+        Currency::Cny,
+        time_of(get(cols.finished), line_no)?,
+    );
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    r.channel_trade_no = opt(get(cols.trade_no));
+    r.merchant_order_no = opt(get(cols.order_no));
+    r.merchant_refund_no = cols.refund_no.and_then(|i| opt(get(i))).filter(|_| refund);
+    r.channel_kind = kind_word.to_owned();
+    r.source_line = line_no;
+    r.raw = raw.to_owned();
+    let _ = cols.created;
+    Ok(r)
+}
+
+/// Streams the records of a UTF-8 detail CSV (what [`unzip_bill`] returns and what
+/// [`payagg_core::Statement::raw`] holds for Alipay).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TradeBillParser;
+
+impl StatementParser for TradeBillParser {
+    fn records<'a>(&self, raw: &'a [u8]) -> Records<'a> {
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                return Box::new(std::iter::once(Err(Error::Decode(
+                    DecodeError::new("Alipay bill: detail is not UTF-8").with_source(e),
+                ))));
+            }
+        };
+        let mut cols: Option<Columns> = None;
+        let mut failed = false;
+        Box::new(text.lines().enumerate().filter_map(move |(i, line)| {
+            if failed {
+                return None;
+            }
+            let line_no = u64::try_from(i).unwrap_or(u64::MAX).saturating_add(1);
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                return None;
+            }
+            let c = cells(line);
+            match &cols {
+                None => match Columns::from_header(&c) {
+                    Some(found) => {
+                        cols = Some(found);
+                        None
+                    }
+                    None => {
+                        failed = true;
+                        Some(Err(Error::Decode(
+                            DecodeError::new("Alipay bill: header lacks a required column (支付宝交易号, 商户订单号, 业务类型, 完成时间, 订单金额（元）)")
+                                .at(format!("line {line_no}")),
+                        )))
+                    }
+                },
+                Some(cols) => {
+                    if c.len() + 1 < cols.width {
+                        return Some(Err(Error::Decode(
+                            DecodeError::new(format!("Alipay bill: {} cells, header has {}", c.len(), cols.width))
+                                .at(format!("line {line_no}")),
+                        )));
+                    }
+                    Some(record(cols, &c, line_no, line))
+                }
+            }
+        }))
+    }
+}
+
+/// Totals of a detail file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Totals {
+    trade_count: u64,
+    refund_count: u64,
+    trade_receipt: ExactAmount,
+    refund_receipt: ExactAmount,
+    fee: ExactAmount,
+}
+
+fn numbers_after(s: &str) -> (Option<u64>, Vec<ExactAmount>) {
+    let count = s.split('笔').next().and_then(|head| {
+        let digits: String = head
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.chars().rev().collect::<String>().parse().ok()
+    });
+    let mut amounts = Vec::new();
+    for part in s.split('元') {
+        let tail: String = part
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+            .collect();
+        let num: String = tail.chars().rev().collect();
+        if let Ok(a) = ExactAmount::parse(num.trim_start_matches('-')) {
+            amounts.push(if num.starts_with('-') { neg(a) } else { a });
+        }
+    }
+    (count, amounts)
+}
+
+fn mismatch(what: &str, expected: impl ToString, presented: impl ToString) -> Error {
+    VerificationError::new(
+        CHANNEL,
+        VerificationKind::BusinessMismatch,
+        format!("Alipay bill: {what}"),
+    )
+    .expected(expected.to_string())
+    .presented(presented.to_string())
+    .into()
+}
+
+/// Checks the detail rows against the detail footer (`#交易合计` / `#退款合计`) and the
+/// summary file's `合计` row (order counts, 商家实收, 服务费).
+///
+/// # Errors
+///
+/// [`Error::Decode`] for unparsable rows; [`Error::Verification`] (`BusinessMismatch`, with
+/// expected and presented values) when a total differs.
+pub fn check_summary(files: &BillFiles) -> Result<()> {
+    let zero = amount("", "", 0)?;
+    let mut t = Totals {
+        trade_count: 0,
+        refund_count: 0,
+        trade_receipt: zero,
+        refund_receipt: zero,
+        fee: zero,
+    };
+    for r in TradeBillParser.records(files.detail.as_bytes()) {
+        let r = r?;
+        let receipt = add(r.net, neg(r.fee), r.source_line)?;
+        match r.kind {
+            RecordKind::Refund => {
+                t.refund_count += 1;
+                t.refund_receipt = add(t.refund_receipt, receipt, r.source_line)?;
+            }
+            _ => {
+                t.trade_count += 1;
+                t.trade_receipt = add(t.trade_receipt, receipt, r.source_line)?;
+            }
+        }
+        t.fee = add(t.fee, r.fee, r.source_line)?;
+    }
+    for line in files.detail.lines() {
+        let line = line.trim_end_matches('\r');
+        if let Some(rest) = line.strip_prefix("#交易合计") {
+            let (count, amounts) = numbers_after(rest);
+            if count.is_some_and(|c| c != t.trade_count) {
+                return Err(mismatch(
+                    "#交易合计 count",
+                    count.unwrap_or(0),
+                    t.trade_count,
+                ));
+            }
+            if let Some(a) = amounts.first()
+                && *a != t.trade_receipt
+            {
+                return Err(mismatch("#交易合计 商家实收", a, t.trade_receipt));
+            }
+        } else if let Some(rest) = line.strip_prefix("#退款合计") {
+            let (count, amounts) = numbers_after(rest);
+            if count.is_some_and(|c| c != t.refund_count) {
+                return Err(mismatch(
+                    "#退款合计 count",
+                    count.unwrap_or(0),
+                    t.refund_count,
+                ));
+            }
+            if let Some(a) = amounts.first()
+                && *a != t.refund_receipt
+                && neg(*a) != t.refund_receipt
+            {
+                return Err(mismatch("#退款合计 商家实收", a, t.refund_receipt));
+            }
+        }
+    }
+    let Some(summary) = &files.summary else {
+        return Ok(());
+    };
+    let mut header: Option<Vec<String>> = None;
+    for line in summary.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let c = cells(line);
+        let Some(h) = &header else {
+            header = Some(c.iter().map(|s| (*s).to_owned()).collect());
+            continue;
+        };
+        if c.first() != Some(&"合计") {
+            continue;
+        }
+        let col = |name: &str| {
+            h.iter()
+                .position(|x| x == name)
+                .and_then(|i| c.get(i).copied())
+        };
+        if let Some(n) = col("交易订单总笔数").and_then(|s| s.parse::<u64>().ok())
+            && n != t.trade_count
+        {
+            return Err(mismatch("合计 交易订单总笔数", n, t.trade_count));
+        }
+        if let Some(n) = col("退款订单总笔数").and_then(|s| s.parse::<u64>().ok())
+            && n != t.refund_count
+        {
+            return Err(mismatch("合计 退款订单总笔数", n, t.refund_count));
+        }
+        let total_receipt = add(t.trade_receipt, t.refund_receipt, 0)?;
+        if let Some(s) = col("商家实收（元）") {
+            let a = amount(s, "合计 商家实收", 0)?;
+            if a != total_receipt {
+                return Err(mismatch("合计 商家实收", a, total_receipt));
+            }
+        }
+        if let Some(s) = col("服务费（元）") {
+            let a = amount(s, "合计 服务费", 0)?;
+            if a != t.fee {
+                return Err(mismatch("合计 服务费", a, t.fee));
+            }
+        }
+        return Ok(());
+    }
+    Err(decode_err("Alipay bill: the summary has no 合计 row"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注";
+
+    fn detail(rows: &[&str], footer: &str) -> String {
+        let mut s = String::from("#支付宝业务明细查询\r\n#-----业务明细列表-----\r\n");
+        s.push_str(HEADER);
+        s.push_str("\r\n");
+        for r in rows {
+            s.push_str(r);
+            s.push_str("\r\n");
+        }
+        s.push_str("#-----业务明细列表结束-----\r\n");
+        s.push_str(footer);
+        s
+    }
+
+    const PAY: &str = "2024\t,A1\t,交易\t,x,2024-03-01 10:00:00,2024-03-01 10:00:05,\t,\t,\t,\t,b\t,30.00,30.00,0.00,0.00,0.00,0.00,0.00,,0.00\t,0.00,\t,-0.18,0.00,";
+    const REF: &str = "2024\t,A1\t,退款\t,x,2024-03-01 10:00:00,2024-03-01 12:00:00,\t,\t,\t,\t,b\t,10.00,10.00,0.00,0.00,0.00,0.00,0.00,,0.00\t,0.00,R1\t,0.06,0.00,";
+
+    #[test]
+    fn positive_refunds_become_negative_and_footer_checks() {
+        let d = detail(
+            &[PAY, REF],
+            "#交易合计：1笔，商家实收共30.00元\r\n#退款合计：1笔，商家实收退款共-10.00元\r\n",
+        );
+        let recs: Vec<_> = TradeBillParser
+            .records(d.as_bytes())
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[1].gross, ExactAmount::parse("-10.00").unwrap());
+        assert_eq!(recs[1].merchant_refund_no.as_deref(), Some("R1"));
+        assert!(recs[0].merchant_refund_no.is_none());
+        check_summary(&BillFiles {
+            detail: d,
+            summary: None,
+        })
+        .unwrap();
+        let bad = detail(&[PAY], "#交易合计：2笔，商家实收共30.00元\r\n");
+        assert!(
+            check_summary(&BillFiles {
+                detail: bad,
+                summary: None
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_header_and_rows() {
+        let d = "#x\r\nfoo,bar\r\n1,2\r\n";
+        let r: Vec<_> = TradeBillParser.records(d.as_bytes()).collect();
+        assert_eq!(r.len(), 1);
+        assert!(r[0].is_err());
+        let d = detail(
+            &["2024,A1,其他,x,a,2024-03-01 10:00:05,,,,,,1.00,1.00,0,0,0,0,0,,0,0,,0,0,"],
+            "",
+        );
+        assert!(
+            TradeBillParser
+                .records(d.as_bytes())
+                .next()
+                .unwrap()
+                .is_err()
+        );
+        assert!(unzip_bill(b"not a zip").is_err());
+    }
+}
