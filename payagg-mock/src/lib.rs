@@ -157,6 +157,14 @@
 //!
 //! `{channel}` is `wechat`. Unknown orders answer 404, forbidden transitions 409.
 //!
+//! ## Payer's web page
+//!
+//! `GET /` is a plain HTML page (no scripts) listing the open orders of every channel, newest
+//! first, with Pay, Fail and Expire buttons. Each is a form posting to
+//! `/__mock/orders/{channel}/{out_trade_no}/{action}?return=/`; any control call with
+//! `?return=/path` answers `303 See Other` back to that local path when it succeeds (errors
+//! show as they are).
+//!
 //! ## Wire details
 //!
 //! The server speaks HTTP/1.1 on plain TCP and accepts absolute-form request lines
@@ -176,6 +184,7 @@ mod error;
 mod fault;
 mod keys;
 mod notify;
+mod page;
 mod server;
 mod state;
 mod wechat;

@@ -489,7 +489,14 @@ async fn handle(
         body,
     };
     let resp = if req.path.starts_with("/__mock/") || req.path == "/__mock" {
-        control(&shared, &req)
+        let resp = control(&shared, &req);
+        // Form posts from the payer page come back to it.
+        match req.query_param("return") {
+            Some(to) if resp.status < 300 => crate::page::redirect(&to).unwrap_or(resp),
+            _ => resp,
+        }
+    } else if req.path == "/" && req.method == http::Method::GET {
+        crate::page::payer_page(&shared)
     } else if let Some(endpoint) = shared.wechat.endpoint(&req) {
         match shared.faults.check(Channel::Wechat, endpoint) {
             Some(FaultKind::DropConnection) => return Err(Dropped),
