@@ -120,6 +120,9 @@ struct ConfigFile {
     #[serde(default)]
     time_scale: Option<u32>,
     wechat: WechatFiles,
+    /// Absent in older files: a fresh Alipay setup is generated.
+    #[serde(default)]
+    alipay: Option<crate::alipay::AlipayFiles>,
 }
 
 fn cfg<T, E: std::error::Error + Send + Sync + 'static>(
@@ -465,6 +468,8 @@ pub struct MockConfig {
     pub hang_for: std::time::Duration,
     /// The WeChat Pay merchant and platform.
     pub wechat: WechatSetup,
+    /// The Alipay app and the simulated Alipay gateway's keys and certificates.
+    pub alipay: crate::alipay::AlipaySetup,
 }
 
 impl MockConfig {
@@ -482,6 +487,7 @@ impl MockConfig {
             time_scale: 1,
             hang_for: std::time::Duration::from_secs(30),
             wechat: WechatSetup::generate(now)?,
+            alipay: crate::alipay::AlipaySetup::generate(now)?,
         })
     }
 
@@ -526,6 +532,10 @@ impl MockConfig {
             time_scale: file.time_scale.unwrap_or(1).max(1),
             hang_for: std::time::Duration::from_secs(30),
             wechat: WechatSetup::load(dir, file.wechat)?,
+            alipay: match file.alipay {
+                Some(f) => crate::alipay::AlipaySetup::load(dir, f)?,
+                None => crate::alipay::AlipaySetup::generate(now)?,
+            },
         })
     }
 
@@ -539,10 +549,12 @@ impl MockConfig {
         std::fs::create_dir_all(dir)
             .map_err(|e| MockError::io(format!("creating {}", dir.display()), e))?;
         let mut written = self.wechat.write(dir)?;
+        written.extend(self.alipay.write(dir)?);
         let config = serde_json::json!({
             "listen": self.listen.to_string(),
             "time_scale": self.time_scale,
             "wechat": self.wechat.config_json(),
+            "alipay": self.alipay.config_json(),
         });
         let path = dir.join("mock.json");
         let text = serde_json::to_string_pretty(&config)

@@ -179,6 +179,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod alipay;
 mod config;
 mod error;
 mod fault;
@@ -189,6 +190,7 @@ mod server;
 mod state;
 mod wechat;
 
+pub use alipay::AlipaySetup;
 pub use config::{MockConfig, WechatSetup, WechatSigner};
 pub use error::{MockError, MockErrorKind};
 pub use fault::{FaultKind, FaultRule, FaultScope, Faults};

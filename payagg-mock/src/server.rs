@@ -112,6 +112,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     pub(crate) notifier: Notifier,
     pub(crate) wechat: WechatSim,
+    pub(crate) alipay: crate::alipay::AlipaySim,
     pub(crate) hang_for: std::time::Duration,
 }
 
@@ -177,6 +178,7 @@ impl Shared {
     fn notify_paid(&self, order: &Order) {
         let outgoing = match order.channel {
             Channel::Wechat => self.wechat.payment_notification(self, order),
+            Channel::Alipay => self.alipay.notification(self, order, None),
             _ => None,
         };
         if let Some(o) = outgoing {
@@ -240,6 +242,7 @@ impl MockServer {
             store: Store::default(),
             faults: Faults::default(),
             notifier,
+            alipay: crate::alipay::AlipaySim::new(config.alipay.clone(), base_url.clone()),
             wechat: WechatSim::new(config.wechat.clone(), base_url),
             hang_for: config.hang_for,
         });
@@ -307,6 +310,10 @@ impl MockServer {
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);
         self.shared.store.expire(self.shared.now());
+    }
+
+    pub(crate) fn alipay_sim(&self) -> &crate::alipay::AlipaySim {
+        &self.shared.alipay
     }
 
     /// The fault table.
@@ -497,6 +504,11 @@ async fn handle(
         }
     } else if req.path == "/" && req.method == http::Method::GET {
         crate::page::payer_page(&shared)
+    } else if let Some(endpoint) = shared.alipay.endpoint(&req) {
+        match crate::alipay::serve(&shared, &req, endpoint).await {
+            Some(r) => r,
+            None => return Err(Dropped),
+        }
     } else if let Some(endpoint) = shared.wechat.endpoint(&req) {
         match shared.faults.check(Channel::Wechat, endpoint) {
             Some(FaultKind::DropConnection) => return Err(Dropped),
@@ -643,6 +655,9 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = &req.method;
+    if let Some(r) = shared.alipay.control(shared, m, &segs, &req.body) {
+        return Ok(r);
+    }
     Ok(match (m, segs.as_slice()) {
         (&Method::GET, ["health"]) => MockResponse::json(200, &serde_json::json!({"ok": true})),
         (&Method::GET, ["orders"]) => {

@@ -22,8 +22,8 @@ use time::OffsetDateTime;
 use crate::fault::FaultKind;
 use crate::server::{MockRequest, MockResponse, Shared};
 
-pub use setup::AlipaySetup;
 pub(crate) use setup::AlipayFiles;
+pub use setup::AlipaySetup;
 
 /// Alipay's notification retry schedule after the first attempt (brief §6.4): 4m, 10m,
 /// 10m, 1h, 2h, 6h, 15h — 8 attempts in about 25 hours.
@@ -57,7 +57,9 @@ pub(crate) fn parse_ymdhms(s: &str) -> Option<OffsetDateTime> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         let p = s.get(r)?;
-        p.bytes().all(|c| c.is_ascii_digit()).then(|| p.parse().ok())?
+        p.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| p.parse().ok())?
     };
     let date = time::Date::from_calendar_date(
         i32::try_from(num(0..4)?).ok()?,
@@ -229,10 +231,18 @@ fn multipart(body: &[u8], boundary: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
 /// A parameter sent twice with different values is an error.
 pub(crate) fn merged_params(req: &MockRequest) -> Result<(Params, String), GatewayError> {
     let mut raw = raw_pairs(req.query.as_deref().unwrap_or("").as_bytes());
-    let ctype = req.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let ctype = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if !req.body.is_empty() {
         if let Some(b) = ctype.split("boundary=").nth(1) {
-            let boundary = b.split(';').next().unwrap_or("").trim_matches('"').to_owned();
+            let boundary = b
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+                .to_owned();
             raw.extend(multipart(&req.body, &boundary));
         } else if !ctype.contains("json") {
             raw.extend(raw_pairs(&req.body));
@@ -336,11 +346,22 @@ impl AlipaySim {
     }
 
     /// Verify the common parameters and the signature; decrypt `biz_content`.
-    fn verify(&self, params: &Params, charset: &str, now: OffsetDateTime) -> Result<Call, GatewayError> {
+    fn verify(
+        &self,
+        params: &Params,
+        charset: &str,
+        now: OffsetDateTime,
+    ) -> Result<Call, GatewayError> {
         let s = &self.setup;
-        let app_id = params.get("app_id").ok_or_else(|| GatewayError::missing("app-id"))?;
-        let method = params.get("method").ok_or_else(|| GatewayError::missing("method"))?;
-        let sig = params.get("sign").ok_or_else(|| GatewayError::missing("signature"))?;
+        let app_id = params
+            .get("app_id")
+            .ok_or_else(|| GatewayError::missing("app-id"))?;
+        let method = params
+            .get("method")
+            .ok_or_else(|| GatewayError::missing("method"))?;
+        let sig = params
+            .get("sign")
+            .ok_or_else(|| GatewayError::missing("signature"))?;
         let sign_type = params
             .get("sign_type")
             .ok_or_else(|| GatewayError::missing("signature-type"))?;
@@ -351,7 +372,10 @@ impl AlipaySim {
             return Err(GatewayError::missing("version"));
         }
         if app_id != s.app_id() {
-            return Err(GatewayError::invalid("isv.invalid-app-id", "无效的AppID参数"));
+            return Err(GatewayError::invalid(
+                "isv.invalid-app-id",
+                "无效的AppID参数",
+            ));
         }
         let sign_type = SignType::parse(sign_type)
             .ok_or_else(|| GatewayError::invalid("isv.invalid-signature-type", "无效签名类型"))?;
@@ -361,9 +385,8 @@ impl AlipaySim {
         ) {
             return Err(GatewayError::invalid("isv.invalid-charset", "字符集错误"));
         }
-        let at = parse_ymdhms(timestamp).ok_or_else(|| {
-            GatewayError::invalid("isv.invalid-timestamp", "非法的时间戳参数")
-        })?;
+        let at = parse_ymdhms(timestamp)
+            .ok_or_else(|| GatewayError::invalid("isv.invalid-timestamp", "非法的时间戳参数"))?;
         let window = i64::from(s.timestamp_window_secs);
         if window > 0 && (at - now).whole_seconds().abs() > window {
             return Err(GatewayError::invalid(
@@ -371,7 +394,8 @@ impl AlipaySim {
                 "非法的时间戳参数",
             ));
         }
-        let cert_mode = params.get("app_cert_sn").is_some() || params.get("alipay_root_cert_sn").is_some();
+        let cert_mode =
+            params.get("app_cert_sn").is_some() || params.get("alipay_root_cert_sn").is_some();
         if cert_mode {
             if params.get("app_cert_sn") != Some(s.app_cert_sn()) {
                 return Err(GatewayError::invalid(
@@ -449,7 +473,12 @@ impl AlipaySim {
         json_response(body)
     }
 
-    fn protocol_error(&self, method: Option<&str>, cert_mode: bool, e: &GatewayError) -> MockResponse {
+    fn protocol_error(
+        &self,
+        method: Option<&str>,
+        cert_mode: bool,
+        e: &GatewayError,
+    ) -> MockResponse {
         let node = serde_json::to_string(&e.status()).unwrap_or_default();
         match method {
             Some(m) if self.setup.sign_protocol_errors => {
@@ -480,7 +509,10 @@ impl AlipaySim {
             Ok(c) => c,
             Err(e) => {
                 let m = params.get("method");
-                if matches!(m, Some(methods::PAGE_PAY | methods::WAP_PAY | methods::APP_PAY)) {
+                if matches!(
+                    m,
+                    Some(methods::PAGE_PAY | methods::WAP_PAY | methods::APP_PAY)
+                ) {
                     return page::error_page(&e.sub_code, &e.sub_msg);
                 }
                 return self.protocol_error(m, params.get("app_cert_sn").is_some(), &e);
@@ -493,7 +525,13 @@ impl AlipaySim {
             return self.page_pay(shared, &call, now);
         }
         let node = self.dispatch(shared, &call, now);
-        self.respond(&call.method, &node, call.cert_mode, call.encrypted, call.sign_type)
+        self.respond(
+            &call.method,
+            &node,
+            call.cert_mode,
+            call.encrypted,
+            call.sign_type,
+        )
     }
 
     /// The fault injector's business error: `20000` / `isp.unknow-error`, signed.
@@ -511,7 +549,13 @@ impl AlipaySim {
             "系统繁忙",
         ))
         .unwrap_or_default();
-        self.respond(method, &node, params.get("app_cert_sn").is_some(), false, SignType::Rsa2)
+        self.respond(
+            method,
+            &node,
+            params.get("app_cert_sn").is_some(),
+            false,
+            SignType::Rsa2,
+        )
     }
 }
 

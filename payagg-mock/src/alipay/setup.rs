@@ -177,8 +177,8 @@ impl AlipaySetup {
         }
         let alipay_public_pem = {
             use base64::Engine as _;
-            let b64 =
-                base64::engine::general_purpose::STANDARD.encode(alipay_key.public_key().spki_der());
+            let b64 = base64::engine::general_purpose::STANDARD
+                .encode(alipay_key.public_key().spki_der());
             let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
             for chunk in b64.as_bytes().chunks(64) {
                 pem.push_str(std::str::from_utf8(chunk).unwrap_or_default());

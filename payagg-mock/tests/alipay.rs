@@ -1,0 +1,591 @@
+//! The Alipay half driven with `payagg_alipay::sign` directly: verification failures,
+//! a precreate → pay → notify → query → refund → bill life cycle, payment codes, transfers.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::Read as _;
+
+use payagg_alipay::sign::{self, SignType, extract_response, verify, verify_notification};
+use payagg_core::Channel;
+use payagg_mock::{MockConfig, MockServer};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn ymdhms(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(payagg_core::clock::CHINA_OFFSET);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+struct Opts {
+    cert: bool,
+    bad_sign: bool,
+    app_cert_sn: Option<String>,
+    notify_url: Option<String>,
+}
+
+const PLAIN: Opts = Opts {
+    cert: false,
+    bad_sign: false,
+    app_cert_sn: None,
+    notify_url: None,
+};
+
+/// Calls `method` JAVA-style (protocol params in the query, biz_content in the form body);
+/// returns (verified node, raw body).
+async fn call(server: &MockServer, method: &str, biz: Value, o: &Opts) -> (Value, String) {
+    let a = server.alipay();
+    let mut params: Vec<(String, String)> = vec![
+        ("app_id".into(), a.app_id().into()),
+        ("method".into(), method.into()),
+        ("format".into(), "JSON".into()),
+        ("charset".into(), "utf-8".into()),
+        ("sign_type".into(), "RSA2".into()),
+        ("timestamp".into(), ymdhms(server.now())),
+        ("version".into(), "1.0".into()),
+    ];
+    if o.cert {
+        params.push((
+            "app_cert_sn".into(),
+            o.app_cert_sn
+                .clone()
+                .unwrap_or_else(|| a.app_cert_sn().into()),
+        ));
+        params.push(("alipay_root_cert_sn".into(), a.root_cert_sn().into()));
+    }
+    if let Some(u) = &o.notify_url {
+        params.push(("notify_url".into(), u.clone()));
+    }
+    let biz = biz.to_string();
+    let mut all = params.clone();
+    all.push(("biz_content".into(), biz.clone()));
+    let mut sig = sign::sign_params(
+        a.app_private_key(),
+        SignType::Rsa2,
+        all.iter().map(|(k, v)| (k, v)),
+    );
+    if o.bad_sign {
+        sig = sign::sign(a.app_private_key(), SignType::Rsa2, b"something else");
+    }
+    params.push(("sign".into(), sig));
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    let url = format!("{}?{}", server.alipay_gateway_url(), query.join("&"));
+    let body = reqwest::Client::new()
+        .post(url)
+        .header(
+            "Content-Type",
+            "application/x-www-form-urlencoded;charset=utf-8",
+        )
+        .body(format!("biz_content={}", enc(&biz)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let ex = extract_response(body.as_bytes(), method).unwrap();
+    if let Some(s) = &ex.sign {
+        verify(a.alipay_public_key(), SignType::Rsa2, ex.content, s).unwrap();
+        assert_eq!(ex.alipay_cert_sn.is_some(), o.cert, "{body}");
+        if o.cert {
+            assert_eq!(ex.alipay_cert_sn.as_deref(), Some(a.alipay_cert_sn()));
+        }
+    }
+    (serde_json::from_slice(ex.content).unwrap(), body)
+}
+
+/// A notify receiver answering `success`.
+async fn receiver() -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nsuccess",
+                    )
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}/notify")
+}
+
+async fn start() -> MockServer {
+    MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rejects_bad_signature_and_wrong_cert_sn() {
+    let server = start().await;
+    let biz = json!({"out_trade_no": "X1"});
+    let bad = Opts {
+        bad_sign: true,
+        ..PLAIN
+    };
+    let (node, body) = call(&server, "alipay.trade.query", biz.clone(), &bad).await;
+    assert!(body.starts_with("{\"error_response\":"), "{body}");
+    assert!(!body.contains("\"sign\""));
+    assert_eq!(node["code"], "40002");
+    assert_eq!(node["sub_code"], "isv.invalid-signature");
+    assert!(node["sub_msg"].as_str().unwrap().contains("app_id="));
+
+    let wrong = Opts {
+        cert: true,
+        app_cert_sn: Some("0123456789abcdef0123456789abcdef".into()),
+        ..PLAIN
+    };
+    let (node, _) = call(&server, "alipay.trade.query", biz.clone(), &wrong).await;
+    assert_eq!(node["sub_code"], "isv.app-cert-not-exist");
+
+    // Stale timestamp.
+    server.advance(time::Duration::hours(1));
+    let a = server.alipay();
+    let ts = ymdhms(server.now() - time::Duration::hours(1));
+    let mut p = vec![
+        ("app_id".to_owned(), a.app_id().to_owned()),
+        ("method".into(), "alipay.trade.query".into()),
+        ("charset".into(), "utf-8".into()),
+        ("sign_type".into(), "RSA2".into()),
+        ("timestamp".into(), ts),
+        ("version".into(), "1.0".into()),
+        ("biz_content".into(), biz.to_string()),
+    ];
+    let s = sign::sign_params(
+        a.app_private_key(),
+        SignType::Rsa2,
+        p.iter().map(|(k, v)| (k, v)),
+    );
+    p.push(("sign".into(), s));
+    let form: Vec<String> = p.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
+    let body = reqwest::Client::new()
+        .post(server.alipay_gateway_url())
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form.join("&"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("isv.invalid-timestamp"), "{body}");
+
+    // Certificate mode, valid: signed with alipay_cert_sn; unknown trade.
+    let cert = Opts {
+        cert: true,
+        ..PLAIN
+    };
+    let (node, body) = call(&server, "alipay.trade.query", biz, &cert).await;
+    assert_eq!(node["sub_code"], "ACQ.TRADE_NOT_EXIST", "{body}");
+}
+
+#[tokio::test]
+async fn precreate_pay_notify_query_refund_bill() {
+    let server = start().await;
+    let url = receiver().await;
+    let o = Opts {
+        cert: true,
+        notify_url: Some(url),
+        ..PLAIN
+    };
+    let (node, body) = call(
+        &server,
+        "alipay.trade.precreate",
+        json!({"out_trade_no": "A1", "total_amount": "88.88", "subject": "咖啡"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["code"], "10000");
+    assert!(body.contains("http:\\/\\/"), "slashes escaped: {body}");
+    let qr = node["qr_code"].as_str().unwrap().to_owned();
+    // Not scanned yet: the trade does not exist.
+    let (node, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "A1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["sub_code"], "ACQ.TRADE_NOT_EXIST");
+    // Scan: the cashier page.
+    let page = reqwest::get(&qr).await.unwrap().text().await.unwrap();
+    assert!(page.contains("WAIT_BUYER_PAY"));
+    let (node, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "A1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["trade_status"], "WAIT_BUYER_PAY");
+    // Same number, other amount.
+    let (node, _) = call(
+        &server,
+        "alipay.trade.precreate",
+        json!({"out_trade_no": "A1", "total_amount": "1.00", "subject": "咖啡"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["sub_code"], "ACQ.CONTEXT_INCONSISTENT");
+
+    server
+        .pay(Channel::Alipay, "A1", Some("2088000000000077"))
+        .unwrap();
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(5), |d| d
+                .iter()
+                .any(|d| d.acknowledged))
+            .await
+    );
+    let d = server
+        .notifications()
+        .into_iter()
+        .find(|d| d.acknowledged)
+        .unwrap();
+    let form: Vec<(String, String)> = url_decode(d.body_str());
+    verify_notification(server.alipay().alipay_public_key(), &form).unwrap();
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("trade_status").as_deref(), Some("TRADE_SUCCESS"));
+    assert_eq!(get("total_amount").as_deref(), Some("88.88"));
+    assert_eq!(get("buyer_id").as_deref(), Some("2088000000000077"));
+
+    let (node, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "A1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["trade_status"], "TRADE_SUCCESS");
+    let trade_no = node["trade_no"].as_str().unwrap().to_owned();
+    let (node, _) = call(
+        &server,
+        "alipay.trade.precreate",
+        json!({"out_trade_no": "A1", "total_amount": "88.88", "subject": "咖啡"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["sub_code"], "ACQ.TRADE_HAS_SUCCESS");
+
+    // Refunds: partial, repeat, discordant, too large, no out_request_no.
+    let refund = |amount: &str, no: Option<&str>| {
+        let mut b = json!({"trade_no": trade_no, "refund_amount": amount});
+        if let Some(no) = no {
+            b["out_request_no"] = json!(no);
+        }
+        b
+    };
+    let (n, _) = call(
+        &server,
+        "alipay.trade.refund",
+        refund("10.00", Some("R1")),
+        &o,
+    )
+    .await;
+    assert_eq!(
+        (n["fund_change"].as_str(), n["refund_fee"].as_str()),
+        (Some("Y"), Some("10.00"))
+    );
+    let (n, _) = call(
+        &server,
+        "alipay.trade.refund",
+        refund("10.00", Some("R1")),
+        &o,
+    )
+    .await;
+    assert_eq!(n["fund_change"], "N");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.refund",
+        refund("11.00", Some("R1")),
+        &o,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "ACQ.DISCORDANT_REPEAT_REQUEST");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.refund",
+        refund("80.00", Some("R2")),
+        &o,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL");
+    let (n, _) = call(&server, "alipay.trade.refund", refund("1.00", None), &o).await;
+    assert_eq!(n["sub_code"], "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.fastpay.refund.query",
+        json!({"out_trade_no": "A1", "out_request_no": "R1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(
+        (n["refund_status"].as_str(), n["refund_amount"].as_str()),
+        (Some("REFUND_SUCCESS"), Some("10.00"))
+    );
+    let (n, _) = call(
+        &server,
+        "alipay.trade.close",
+        json!({"out_trade_no": "A1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "ACQ.TRADE_STATUS_ERROR");
+
+    // The bill of that day, from a later day.
+    let day = server
+        .now()
+        .to_offset(payagg_core::clock::CHINA_OFFSET)
+        .date();
+    server.advance(time::Duration::hours(33));
+    let (n, _) = call(
+        &server,
+        "alipay.data.dataservice.bill.downloadurl.query",
+        json!({"bill_type": "trade", "bill_date": day.to_string()}),
+        &o,
+    )
+    .await;
+    let url = n["bill_download_url"]
+        .as_str()
+        .expect("bill url")
+        .to_owned();
+    let zip = reqwest::get(&url).await.unwrap().bytes().await.unwrap();
+    let mut ar = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+    let mut found = 0;
+    for i in 0..ar.len() {
+        let mut f = ar.by_index(i).unwrap();
+        let name = encoding_rs::GBK.decode(f.name_raw()).0.into_owned();
+        let mut raw = Vec::new();
+        f.read_to_end(&mut raw).unwrap();
+        let text = encoding_rs::GBK.decode(&raw).0.into_owned();
+        if name.ends_with("_业务明细.csv") {
+            found += 1;
+            assert!(text.contains("#支付宝业务明细查询\r\n"));
+            assert!(text.contains("#交易合计：1笔，商家实收共88.88元"), "{text}");
+            assert!(
+                text.contains("#退款合计：1笔，商家实收退款共-10.00元"),
+                "{text}"
+            );
+            assert!(text.contains(",R1\t,"), "{text}");
+        } else if name.ends_with("_业务明细(汇总).csv") {
+            found += 1;
+            assert!(text.contains("合计\t,\t,1\t,1\t,78.88\t"), "{text}");
+        }
+    }
+    assert_eq!(found, 2);
+    // Missing bills.
+    let (n, _) = call(
+        &server,
+        "alipay.data.dataservice.bill.downloadurl.query",
+        json!({"bill_type": "trade", "bill_date": "2001-01-01"}),
+        &o,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "isp.bill_not_exist");
+}
+
+fn url_decode(s: &str) -> Vec<(String, String)> {
+    fn d(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' && i + 2 < b.len() {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(if b[i] == b'+' { b' ' } else { b[i] });
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+    s.split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (d(k), d(v)))
+        .collect()
+}
+
+#[tokio::test]
+async fn payment_codes_cancel_and_transfers() {
+    let server = start().await;
+    let o = PLAIN;
+    let pay = |no: &str, code: &str| json!({"out_trade_no": no, "scene": "bar_code", "auth_code": code, "total_amount": "5.00", "subject": "s"});
+    let (n, _) = call(
+        &server,
+        "alipay.trade.pay",
+        pay("P1", "280000000000000001"),
+        &o,
+    )
+    .await;
+    assert_eq!(
+        (n["code"].as_str(), n["gmt_payment"].is_string()),
+        (Some("10000"), true)
+    );
+    let (n, _) = call(
+        &server,
+        "alipay.trade.pay",
+        pay("P1", "280000000000000001"),
+        &o,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "ACQ.TRADE_HAS_SUCCESS");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.pay",
+        pay("P2", "281100000000000001"),
+        &o,
+    )
+    .await;
+    assert_eq!(n["code"], "10003");
+    server.advance(time::Duration::seconds(11));
+    let (n, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "P2"}),
+        &o,
+    )
+    .await;
+    assert_eq!(n["trade_status"], "TRADE_SUCCESS");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.pay",
+        pay("P3", "281300000000000001"),
+        &o,
+    )
+    .await;
+    assert_eq!(n["code"], "10003");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.cancel",
+        json!({"out_trade_no": "P3"}),
+        &o,
+    )
+    .await;
+    assert_eq!(
+        (n["sub_code"].as_str(), n["retry_flag"].as_str()),
+        (Some("ACQ.SYSTEM_ERROR"), Some("Y"))
+    );
+    let (n, _) = call(
+        &server,
+        "alipay.trade.cancel",
+        json!({"out_trade_no": "P3"}),
+        &o,
+    )
+    .await;
+    assert_eq!(
+        (n["action"].as_str(), n["retry_flag"].as_str()),
+        (Some("close"), Some("N"))
+    );
+    let (n, _) = call(
+        &server,
+        "alipay.trade.pay",
+        pay("P3", "281300000000000001"),
+        &o,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "ACQ.TRADE_HAS_CLOSE");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.cancel",
+        json!({"out_trade_no": "P1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(n["action"], "refund");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "P1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(n["trade_status"], "TRADE_CLOSED");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.pay",
+        pay("P4", "281500000000000001"),
+        &o,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "ACQ.BUYER_BALANCE_NOT_ENOUGH");
+    let (n, _) = call(&server, "alipay.trade.pay", pay("P5", "123"), &o).await;
+    assert_eq!(n["sub_code"], "ACQ.PAYMENT_AUTH_CODE_INVALID");
+
+    server.set_alipay_balance(Some(1000));
+    let t = |no: &str, amt: &str| {
+        json!({"out_biz_no": no, "trans_amount": amt, "product_code": "TRANS_ACCOUNT_NO_PWD",
+               "biz_scene": "DIRECT_TRANSFER", "payee_info": {"identity": "2088000000000099", "identity_type": "ALIPAY_USER_ID"}})
+    };
+    let cert = Opts {
+        cert: true,
+        ..PLAIN
+    };
+    let (n, _) = call(
+        &server,
+        "alipay.fund.trans.uni.transfer",
+        t("T1", "6.00"),
+        &cert,
+    )
+    .await;
+    assert_eq!(n["status"], "SUCCESS");
+    let (n, _) = call(
+        &server,
+        "alipay.fund.trans.uni.transfer",
+        t("T1", "7.00"),
+        &cert,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "PAYMENT_INFO_INCONSISTENCY");
+    let (n, _) = call(
+        &server,
+        "alipay.fund.trans.uni.transfer",
+        t("T2", "5.00"),
+        &cert,
+    )
+    .await;
+    assert_eq!(n["sub_code"], "PAYER_BALANCE_NOT_ENOUGH");
+    assert_eq!(server.alipay_balance(), Some(400));
+    let (n, _) = call(
+        &server,
+        "alipay.fund.trans.common.query",
+        json!({"out_biz_no": "T1", "product_code": "TRANS_ACCOUNT_NO_PWD", "biz_scene": "DIRECT_TRANSFER"}),
+        &cert,
+    )
+    .await;
+    assert_eq!(
+        (n["status"].as_str(), n["trans_amount"].as_str()),
+        (Some("SUCCESS"), Some("6.00"))
+    );
+}
