@@ -77,6 +77,7 @@ pub mod gateway;
 pub mod ids;
 pub mod money;
 pub mod pay;
+pub mod reconcile;
 pub mod refund;
 pub mod sensitive;
 pub mod statement;
