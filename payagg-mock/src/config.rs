@@ -120,6 +120,9 @@ struct ConfigFile {
     #[serde(default)]
     time_scale: Option<u32>,
     wechat: WechatFiles,
+    /// Absent in older files: a fresh UnionPay setup is generated.
+    #[serde(default)]
+    unionpay: Option<crate::unionpay::UnionpayFiles>,
     /// Absent in older files: a fresh Alipay setup is generated.
     #[serde(default)]
     alipay: Option<crate::alipay::AlipayFiles>,
@@ -468,6 +471,8 @@ pub struct MockConfig {
     pub hang_for: std::time::Duration,
     /// The WeChat Pay merchant and platform.
     pub wechat: WechatSetup,
+    /// The UnionPay merchant and the simulated gateway's signing chain.
+    pub unionpay: crate::unionpay::UnionpaySetup,
     /// The Alipay app and the simulated Alipay gateway's keys and certificates.
     pub alipay: crate::alipay::AlipaySetup,
 }
@@ -487,6 +492,7 @@ impl MockConfig {
             time_scale: 1,
             hang_for: std::time::Duration::from_secs(30),
             wechat: WechatSetup::generate(now)?,
+            unionpay: crate::unionpay::UnionpaySetup::generate(now)?,
             alipay: crate::alipay::AlipaySetup::generate(now)?,
         })
     }
@@ -532,6 +538,10 @@ impl MockConfig {
             time_scale: file.time_scale.unwrap_or(1).max(1),
             hang_for: std::time::Duration::from_secs(30),
             wechat: WechatSetup::load(dir, file.wechat)?,
+            unionpay: match file.unionpay {
+                Some(f) => crate::unionpay::UnionpaySetup::load(dir, f)?,
+                None => crate::unionpay::UnionpaySetup::generate(now)?,
+            },
             alipay: match file.alipay {
                 Some(f) => crate::alipay::AlipaySetup::load(dir, f)?,
                 None => crate::alipay::AlipaySetup::generate(now)?,
@@ -549,11 +559,13 @@ impl MockConfig {
         std::fs::create_dir_all(dir)
             .map_err(|e| MockError::io(format!("creating {}", dir.display()), e))?;
         let mut written = self.wechat.write(dir)?;
+        written.extend(self.unionpay.write(dir)?);
         written.extend(self.alipay.write(dir)?);
         let config = serde_json::json!({
             "listen": self.listen.to_string(),
             "time_scale": self.time_scale,
             "wechat": self.wechat.config_json(),
+            "unionpay": self.unionpay.config_json(),
             "alipay": self.alipay.config_json(),
         });
         let path = dir.join("mock.json");

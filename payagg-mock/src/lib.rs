@@ -188,6 +188,7 @@ mod notify;
 mod page;
 mod server;
 mod state;
+mod unionpay;
 mod wechat;
 
 pub use alipay::AlipaySetup;
@@ -197,6 +198,7 @@ pub use fault::{FaultKind, FaultRule, FaultScope, Faults};
 pub use notify::{Delivery, Notifier};
 pub use server::MockServer;
 pub use state::{Order, OrderStatus, RefundRecord, RefundStatus};
+pub use unionpay::UnionpaySetup;
 pub use wechat::BillDiscrepancy;
 
 /// The channels the simulator will serve.

@@ -112,6 +112,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     pub(crate) notifier: Notifier,
     pub(crate) wechat: WechatSim,
+    pub(crate) unionpay: crate::unionpay::UnionpaySim,
     pub(crate) alipay: crate::alipay::AlipaySim,
     pub(crate) hang_for: std::time::Duration,
 }
@@ -178,6 +179,7 @@ impl Shared {
     fn notify_paid(&self, order: &Order) {
         let outgoing = match order.channel {
             Channel::Wechat => self.wechat.payment_notification(self, order),
+            Channel::Unionpay => self.unionpay.payment_notification(order),
             Channel::Alipay => self.alipay.notification(self, order, None),
             _ => None,
         };
@@ -243,6 +245,7 @@ impl MockServer {
             faults: Faults::default(),
             notifier,
             alipay: crate::alipay::AlipaySim::new(config.alipay.clone(), base_url.clone()),
+            unionpay: crate::unionpay::UnionpaySim::new(config.unionpay.clone(), base_url.clone()),
             wechat: WechatSim::new(config.wechat.clone(), base_url),
             hang_for: config.hang_for,
         });
@@ -314,6 +317,10 @@ impl MockServer {
 
     pub(crate) fn alipay_sim(&self) -> &crate::alipay::AlipaySim {
         &self.shared.alipay
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The fault table.
@@ -506,6 +513,11 @@ async fn handle(
         crate::page::payer_page(&shared)
     } else if let Some(endpoint) = shared.alipay.endpoint(&req) {
         match crate::alipay::serve(&shared, &req, endpoint).await {
+            Some(r) => r,
+            None => return Err(Dropped),
+        }
+    } else if let Some(endpoint) = crate::unionpay::endpoint(&req) {
+        match crate::unionpay::serve(&shared, &req, endpoint).await {
             Some(r) => r,
             None => return Err(Dropped),
         }
@@ -727,6 +739,9 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
                 200,
                 &serde_json::json!({"now": crate::wechat::rfc3339(shared.now())}),
             )
+        }
+        (_, ["unionpay", ..] | ["bills", "unionpay", ..]) => {
+            shared.unionpay.control(shared, req, segs.as_slice())
         }
         (&Method::GET, ["wechat", "setup"]) => shared.wechat.public_setup(),
         (&Method::POST, ["wechat", "rotate-certificate"]) => {

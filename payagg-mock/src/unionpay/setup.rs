@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use payagg_core::crypto::{Certificate, RsaPrivateKey};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyUsagePurpose,
+    SerialNumber,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -19,13 +19,13 @@ use crate::error::MockError;
 use crate::keys;
 
 /// The owner part (third `@` element) of a production UnionPay signer CN.
-pub const UNIONPAY_CN_OWNER: &str = "中国银联股份有限公司";
+pub(crate) const UNIONPAY_CN_OWNER: &str = "中国银联股份有限公司";
 
 /// The default merchant id: the official kits' test merchant.
-pub const DEFAULT_MER_ID: &str = "777290058110048";
+pub(crate) const DEFAULT_MER_ID: &str = "777290058110048";
 
 /// The default PFX password (UnionPay's test PFX files use `000000`).
-pub const DEFAULT_PFX_PASSWORD: &str = "000000";
+pub(crate) const DEFAULT_PFX_PASSWORD: &str = "000000";
 
 /// One simulated UnionPay merchant and the simulated gateway's signing chain.
 #[derive(Clone)]
@@ -117,23 +117,24 @@ pub(crate) fn crlf_pem(der: &[u8]) -> String {
 fn pkcs8_der(pem: &str) -> Result<Vec<u8>, MockError> {
     use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
     let k = cfg(rsa::RsaPrivateKey::from_pkcs8_pem(pem), "private key PEM")?;
-    Ok(cfg(k.to_pkcs8_der(), "PKCS#8 encoding")?.as_bytes().to_vec())
+    Ok(cfg(k.to_pkcs8_der(), "PKCS#8 encoding")?
+        .as_bytes()
+        .to_vec())
 }
 
 /// The merchant's PKCS#12: key + [leaf, middle, root], 3DES bags, HMAC-SHA1 MAC (2000
 /// iterations), as UnionPay's 2021 test PFX.
-fn write_pfx(
-    key_pem: &str,
-    chain_der: &[&[u8]],
-    password: &str,
-) -> Result<Vec<u8>, MockError> {
+fn write_pfx(key_pem: &str, chain_der: &[&[u8]], password: &str) -> Result<Vec<u8>, MockError> {
     use p12_keystore::{
         EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey, PrivateKeyChain,
     };
     let key = cfg(PrivateKey::from_der(&pkcs8_der(key_pem)?), "PFX key")?;
     let mut certs = Vec::new();
     for der in chain_der {
-        certs.push(cfg(p12_keystore::Certificate::from_der(der), "PFX certificate")?);
+        certs.push(cfg(
+            p12_keystore::Certificate::from_der(der),
+            "PFX certificate",
+        )?);
     }
     let mut ks = KeyStore::new();
     ks.add_entry(
@@ -268,7 +269,10 @@ impl UnionpaySetup {
             secure_key: SecretString::from(keys::random_alnum(32)),
             signer_key_pem: signer.pem,
             signer_key: signer.key,
-            signer_cert: cfg(Certificate::from_pem(&signer_cert_pem), "signer certificate")?,
+            signer_cert: cfg(
+                Certificate::from_pem(&signer_cert_pem),
+                "signer certificate",
+            )?,
             signer_cert_pem,
             middle_cert_pem: middle.pem(),
             root_cert_pem: root.pem(),
@@ -380,9 +384,6 @@ impl UnionpaySetup {
     #[must_use]
     pub fn root_cert_pem(&self) -> &str {
         &self.root_cert_pem
-    }
-    pub(crate) fn merchant_cert(&self) -> &Certificate {
-        &self.merchant_cert
     }
     pub(crate) fn signer_key(&self) -> &RsaPrivateKey {
         &self.signer_key

@@ -1,0 +1,381 @@
+//! The UnionPay half, driven with `payagg_unionpay::sign` directly: request verification,
+//! answer signing and chain, and a B2B life cycle down to the ZM file.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::Read as _;
+
+use base64::Engine as _;
+use payagg_core::clock::CHINA_OFFSET;
+use payagg_core::crypto::Certificate;
+use payagg_mock::{BillDiscrepancy, MockConfig, MockServer, OrderStatus};
+use payagg_unionpay::qstring::{self, Fields};
+use payagg_unionpay::sign::{self, SignMethod, Signer};
+
+fn txn_time(server: &MockServer) -> String {
+    let c = server.now().to_offset(CHINA_OFFSET);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        c.year(),
+        u8::from(c.month()),
+        c.day(),
+        c.hour(),
+        c.minute(),
+        c.second()
+    )
+}
+
+fn base(server: &MockServer, pairs: &[(&str, &str)]) -> Fields {
+    let mut f = Fields::new();
+    for (k, v) in [
+        ("version", "5.1.0"),
+        ("encoding", "UTF-8"),
+        ("accessType", "0"),
+        ("merId", server.unionpay().mer_id()),
+    ] {
+        f.insert(k.into(), v.into());
+    }
+    for (k, v) in pairs {
+        f.insert((*k).into(), (*v).into());
+    }
+    f
+}
+
+fn rsa_signer(server: &MockServer) -> Signer {
+    Signer::rsa(
+        server.unionpay().merchant_key().clone(),
+        server.unionpay().cert_id(),
+    )
+}
+
+async fn post(url: &str, fields: &Fields) -> String {
+    reqwest::Client::new()
+        .post(url)
+        .header(
+            "Content-Type",
+            "application/x-www-form-urlencoded;charset=UTF-8",
+        )
+        .body(qstring::form_encode(fields))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Verify an answer the way the client does: signPubKeyCert byte-exact, chained to the
+/// middle and root, CN owner, then the signature.
+fn verify_answer(server: &MockServer, fields: &Fields) {
+    let up = server.unionpay();
+    let pem = &fields["signPubKeyCert"];
+    assert_eq!(pem, up.signer_cert_pem());
+    assert!(pem.contains("\r\n") && !pem.ends_with('\n'));
+    let leaf = Certificate::from_pem(pem).unwrap();
+    let middle = Certificate::from_pem(up.middle_cert_pem()).unwrap();
+    let root = Certificate::from_pem(up.root_cert_pem()).unwrap();
+    leaf.verify_issued_by(&middle).unwrap();
+    middle.verify_issued_by(&root).unwrap();
+    root.verify_issued_by(&root).unwrap();
+    let cn = leaf.subject_common_name().unwrap();
+    assert_eq!(cn.split('@').nth(2), Some("中国银联股份有限公司"));
+    sign::verify_rsa_sha256(fields, &leaf.public_key().unwrap()).unwrap();
+}
+
+async fn call(server: &MockServer, path: &str, f: Fields) -> Fields {
+    let signed = sign::sign(f, &rsa_signer(server)).unwrap();
+    let body = post(&format!("{}{path}", server.base_url()), &signed).await;
+    let fields = qstring::parse(&body).unwrap();
+    verify_answer(server, &fields);
+    fields
+}
+
+#[tokio::test]
+async fn bad_signatures_and_unknown_cert_ids_are_refused() {
+    let server = MockServer::start(MockConfig::generate().unwrap())
+        .await
+        .unwrap();
+    let url = format!("{}/gateway/api/queryTrans.do", server.base_url());
+    let t = txn_time(&server);
+    let q = base(
+        &server,
+        &[
+            ("txnType", "00"),
+            ("txnSubType", "00"),
+            ("bizType", "000000"),
+            ("orderId", "NOSUCH0001"),
+            ("txnTime", &t),
+        ],
+    );
+    // Valid: not found, 34.
+    let ok = sign::sign(q.clone(), &rsa_signer(&server)).unwrap();
+    let a = qstring::parse(&post(&url, &ok).await).unwrap();
+    verify_answer(&server, &a);
+    assert_eq!(a["respCode"], "34");
+    assert_eq!(a["respMsg"], "查无此交易[2600000]");
+
+    // A field changed after signing.
+    let mut tampered = ok.clone();
+    tampered.insert("orderId".into(), "NOSUCH0002".into());
+    let a = qstring::parse(&post(&url, &tampered).await).unwrap();
+    verify_answer(&server, &a);
+    assert_eq!(a["respCode"], "11");
+    assert!(a["respMsg"].ends_with("[9100004]"));
+
+    // An unknown certId.
+    let other = Signer::rsa(server.unionpay().merchant_key().clone(), "12345678901");
+    let a = qstring::parse(&post(&url, &sign::sign(q.clone(), &other).unwrap()).await).unwrap();
+    assert_eq!(a["respCode"], "11");
+
+    // The wrong secure key (signMethod 11); the right one passes and the answer is signed 11.
+    let wrong = Signer::secure_key(SignMethod::SecureKeySha256, "88888888".to_owned().into());
+    let a = qstring::parse(&post(&url, &sign::sign(q.clone(), &wrong).unwrap()).await).unwrap();
+    assert_eq!(a["respCode"], "11");
+    let right = Signer::secure_key(
+        SignMethod::SecureKeySha256,
+        server.unionpay().secure_key().clone(),
+    );
+    let a = qstring::parse(&post(&url, &sign::sign(q.clone(), &right).unwrap()).await).unwrap();
+    assert_eq!(a["respCode"], "34");
+    assert_eq!(a["signMethod"], "11");
+    sign::verify_secure_key(
+        &a,
+        SignMethod::SecureKeySha256,
+        server.unionpay().secure_key(),
+    )
+    .unwrap();
+
+    // A missing field.
+    let mut missing = q.clone();
+    missing.remove("txnTime");
+    let a = qstring::parse(&post(&url, &sign::sign(missing, &rsa_signer(&server)).unwrap()).await)
+        .unwrap();
+    assert_eq!(a["respCode"], "13");
+}
+
+fn notification_fields(d: &payagg_mock::Delivery) -> Fields {
+    qstring::form_decode(&d.body)
+        .unwrap()
+        .into_iter()
+        .map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn b2b_life_cycle_down_to_the_zm_file() {
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let notify = "http://127.0.0.1:9/up/notify";
+    let t = txn_time(&server);
+    let order = "B2B20240105120000001";
+    let consume = base(
+        &server,
+        &[
+            ("txnType", "01"),
+            ("txnSubType", "01"),
+            ("bizType", "000202"),
+            ("channelType", "07"),
+            ("currencyCode", "156"),
+            ("orderId", order),
+            ("txnTime", &t),
+            ("txnAmt", "123456"),
+            ("frontUrl", "http://127.0.0.1:9/up/front"),
+            ("backUrl", notify),
+            ("reqReserved", "inv-2024-0001"),
+        ],
+    );
+    let signed = sign::sign(consume, &rsa_signer(&server)).unwrap();
+    let page = post(
+        &format!("{}/gateway/api/frontTransReq.do", server.base_url()),
+        &signed,
+    )
+    .await;
+    assert!(page.contains("B2B") && page.contains(order), "{page}");
+    // The browser submits the form again: duplicate.
+    let again = post(
+        &format!("{}/gateway/api/frontTransReq.do", server.base_url()),
+        &signed,
+    )
+    .await;
+    assert!(again.contains(">12<"), "{again}");
+
+    let query = |order: &str, t: &str| {
+        base(
+            &server,
+            &[
+                ("txnType", "00"),
+                ("txnSubType", "00"),
+                ("bizType", "000000"),
+                ("orderId", order),
+                ("txnTime", t),
+            ],
+        )
+    };
+    let q = call(&server, "/gateway/api/queryTrans.do", query(order, &t)).await;
+    assert_eq!(
+        (q["respCode"].as_str(), q["origRespCode"].as_str()),
+        ("00", "05")
+    );
+    assert!(!q.contains_key("queryId"));
+
+    // The corporate payer submits at the bank; the approver confirms.
+    server.unionpay_bank_submit(order).unwrap();
+    let q = call(&server, "/gateway/api/queryTrans.do", query(order, &t)).await;
+    assert_eq!(q["origRespCode"], "05");
+    let paid = server.unionpay_confirm_b2b(order).unwrap();
+    assert_eq!(paid.status, OrderStatus::Success);
+    assert!(server.unionpay_confirm_b2b(order).is_err());
+
+    let n = server.notifier();
+    assert!(
+        n.wait_until(std::time::Duration::from_secs(5), |d| !d.is_empty())
+            .await
+    );
+    let d = server.notifications().into_iter().next().unwrap();
+    assert_eq!(d.url, notify);
+    assert_eq!(
+        d.header("Content-Type"),
+        Some("application/x-www-form-urlencoded;charset=UTF-8")
+    );
+    let nf = notification_fields(&d);
+    verify_answer(&server, &nf);
+    assert_eq!(nf["respCode"], "00");
+    assert_eq!(nf["reqReserved"], "inv-2024-0001");
+    let query_id = nf["queryId"].clone();
+    assert_eq!(query_id.len(), 21);
+
+    let q = call(&server, "/gateway/api/queryTrans.do", query(order, &t)).await;
+    assert_eq!(q["origRespCode"], "00");
+    assert_eq!(q["queryId"], query_id);
+    assert_eq!(q["settleAmt"], "123456");
+
+    let back = |kind: &str, no: &str, amt: &str| {
+        base(
+            &server,
+            &[
+                ("txnType", kind),
+                ("txnSubType", "00"),
+                ("bizType", "000202"),
+                ("channelType", "07"),
+                ("orderId", no),
+                ("txnTime", &t),
+                ("txnAmt", amt),
+                ("origQryId", &query_id),
+                ("backUrl", notify),
+            ],
+        )
+    };
+    let r = call(
+        &server,
+        "/gateway/api/backTransReq.do",
+        back("04", "RF20240105150000001", "2000"),
+    )
+    .await;
+    assert_eq!(r["respCode"], "00");
+    assert_eq!(r["origQryId"], query_id);
+    // Above the remainder.
+    let r = call(
+        &server,
+        "/gateway/api/backTransReq.do",
+        back("04", "RF20240105150000002", "121457"),
+    )
+    .await;
+    assert_eq!(r["respCode"], "36");
+    // Cancel after a partial refund.
+    let r = call(
+        &server,
+        "/gateway/api/backTransReq.do",
+        back("31", "CX20240105150000001", "123456"),
+    )
+    .await;
+    assert_eq!(r["respCode"], "35");
+    // Unknown original.
+    let mut unknown = back("04", "RF20240105150000003", "1");
+    unknown.insert("origQryId".into(), "650000000000000000000".into());
+    let r = call(&server, "/gateway/api/backTransReq.do", unknown).await;
+    assert_eq!(r["respCode"], "35");
+    // The rest, then nothing is left.
+    let r = call(
+        &server,
+        "/gateway/api/backTransReq.do",
+        back("04", "RF20240105150000004", "121456"),
+    )
+    .await;
+    assert_eq!(r["respCode"], "00");
+    let r = call(
+        &server,
+        "/gateway/api/backTransReq.do",
+        back("04", "RF20240105150000005", "1"),
+    )
+    .await;
+    assert_eq!(r["respCode"], "45");
+    let q = call(
+        &server,
+        "/gateway/api/queryTrans.do",
+        query("RF20240105150000001", &t),
+    )
+    .await;
+    assert_eq!(
+        (q["origRespCode"].as_str(), q["txnType"].as_str()),
+        ("00", "04")
+    );
+
+    assert!(
+        n.wait_until(std::time::Duration::from_secs(5), |d| {
+            d.iter().filter(|x| x.event_type == "refund").count() >= 2
+        })
+        .await
+    );
+
+    // The ZM file of that settle day, published 09:00 the next day.
+    let settle = (server.now().to_offset(CHINA_OFFSET) + time::Duration::hours(1)).date();
+    let mmdd = format!("{:02}{:02}", u8::from(settle.month()), settle.day());
+    let file = |s: &MockServer| {
+        base(
+            s,
+            &[
+                ("txnType", "76"),
+                ("txnSubType", "01"),
+                ("bizType", "000000"),
+                ("txnTime", &t),
+                ("settleDate", &mmdd),
+                ("fileType", "00"),
+            ],
+        )
+    };
+    let f = call(&server, "/", file(&server)).await;
+    assert_eq!(f["respCode"], "98");
+    server.advance(time::Duration::hours(35));
+    server.inject_unionpay_bill_discrepancy(settle, BillDiscrepancy::ExtraRow);
+    let f = call(&server, "/", file(&server)).await;
+    assert_eq!(f["respCode"], "00");
+    assert!(f["fileName"].starts_with(server.unionpay().mer_id()));
+    let zlib = base64::engine::general_purpose::STANDARD
+        .decode(&f["fileContent"])
+        .unwrap();
+    let mut zip = Vec::new();
+    flate2::read::ZlibDecoder::new(&zlib[..])
+        .read_to_end(&mut zip)
+        .unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut entry = archive.by_index(0).unwrap();
+    assert!(payagg_unionpay::wire::zm::is_zm_entry(
+        &entry.name().unwrap()
+    ));
+    let mut body = Vec::new();
+    entry.read_to_end(&mut body).unwrap();
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 4, "consume, two refunds, one injected row");
+    for l in &lines {
+        assert_eq!(l.len(), 608, "607 bytes and CR");
+    }
+    assert!(lines[0].starts_with(b"S22"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.windows(13).any(|w| w == b"EXTRA00000001"))
+    );
+}
