@@ -1,0 +1,12 @@
+//! Integration tests: the shared vectors and wiremock flows per operation.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+mod flows;
+mod notify;
+mod vectors;
