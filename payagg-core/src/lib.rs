@@ -68,6 +68,7 @@
 #![warn(missing_debug_implementations)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod bank;
 pub mod callback;
 pub mod channel;
 pub mod clock;

@@ -60,7 +60,7 @@ mod engine;
 mod report;
 mod settlement;
 mod store;
-mod sum;
+pub(crate) mod sum;
 
 use time::{Date, UtcOffset};
 
