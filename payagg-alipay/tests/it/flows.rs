@@ -688,3 +688,43 @@ async fn config_debug_redacts_and_validates() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn cert_download_signed_by_unknown_sn_fails_closed() {
+    let s = server().await;
+    let c = certs();
+    let sn2 = sign::cert_sn_from_pem(&c.rotated_pem).unwrap();
+    let mut node = trade_node("TRADE_SUCCESS");
+    node["code"] = "10000".into();
+    node["msg"] = "Success".into();
+    on("alipay.trade.query")
+        .respond_with(ResponseTemplate::new(200).set_body_string(signed_body(
+            "alipay.trade.query",
+            &node,
+            &keys().2.key,
+            Some(&sn2),
+        )))
+        .mount(&s)
+        .await;
+    let b64 = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        c.rotated_pem.as_bytes(),
+    );
+    // The download answer itself names the unknown SN and is signed by the new key.
+    on("alipay.open.app.alipaycert.download")
+        .respond_with(ResponseTemplate::new(200).set_body_string(signed_body(
+            "alipay.open.app.alipaycert.download",
+            &json!({"code":"10000","msg":"Success","alipay_cert_content":b64}),
+            &keys().2.key,
+            Some(&sn2),
+        )))
+        .mount(&s)
+        .await;
+    let client = cert_client(&s).await;
+    let e = tokio::time::timeout(Duration::from_secs(10), client.query(&query_req()))
+        .await
+        .expect("no deadlock")
+        .unwrap_err();
+    assert!(matches!(e, Error::Verification(_)), "{e:?}");
+    assert_eq!(client.alipay_cert_sns().len(), 1);
+}
