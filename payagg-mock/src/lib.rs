@@ -66,6 +66,25 @@
 //!   (15 s, 15 s, 30 s, 3 min, 10 min, … 6 h; divided by [`MockConfig::time_scale`]), stopping
 //!   on HTTP 200 or 204.
 //!
+//! ## Transfers (商家转账)
+//!
+//! `POST /v3/fund-app/mch-transfer/transfer-bills` checks the body as WeChat does (appid,
+//! `out_bill_no` 1 to 32 letters and digits, remark ≤ 32 characters, the scene's report items:
+//! scene `1000` needs 活动名称 and 奖励说明, `1005` 岗位类型 and 报酬说明, `user_name` from 2,000
+//! yuan). `user_name` is decrypted (RSA-OAEP SHA-1) with the private key of the platform
+//! certificate or public key that `Wechatpay-Serial` names, and compared with the payee's name
+//! set by [`MockServer::set_wechat_payee_name`]: a different name makes the bill `FAIL`
+//! (`NAME_NOT_CORRECT`). The amount is taken from the balance
+//! ([`MockServer::set_wechat_balance`]; above it: `403 NOT_ENOUGH`, no bill). New bills wait
+//! in `WAIT_USER_CONFIRM` (with `package_info`) until the payee confirms
+//! ([`MockServer::confirm_transfer`] → `SUCCESS`) or it fails ([`MockServer::fail_transfer`]);
+//! `…/out-bill-no/{no}/cancel` answers `CANCELING` and the bill is `CANCELLED`. Query by
+//! `out-bill-no` or `transfer-bill-no` (`404 NOT_FOUND` otherwise; `user_name` encrypted for
+//! the merchant's certificate). Every final state sends `MCHTRANSFER.BILL.FINISHED`
+//! (`original_type` `mch_payment`) on the transfer schedule: at once, then 15 s ×10, 300 s ×10,
+//! 1800 s ×44. The same `out_bill_no` with the same parameters answers the bill again; with
+//! others `400 INVALID_REQUEST`.
+//!
 //! ## Bills
 //!
 //! `GET /v3/bill/tradebill?bill_date=YYYY-MM-DD[&bill_type=ALL|SUCCESS|REFUND][&sub_mchid=…][&tar_type=GZIP]`
@@ -150,6 +169,10 @@
 //! | `GET /__mock/wechat/setup` | | base URL, mchid, appid, serials, public key and id |
 //! | `POST /__mock/bills/wechat/discrepancies` | `{"date":"2024-05-20","kind":"missing_row"}` (`changed_amount`, `extra_row`, `next_day_row`) | alter that day's trade bill |
 //! | `DELETE /__mock/bills/wechat/discrepancies` | | remove every injected discrepancy |
+//! | `GET /__mock/transfers` | | every WeChat transfer bill |
+//! | `POST /__mock/transfers/wechat/{out_bill_no}/confirm` | | the payee confirms: `SUCCESS` |
+//! | `POST /__mock/transfers/wechat/{out_bill_no}/fail` | `{"reason":"PAYEE_ACCOUNT_ABNORMAL"}` (optional) | the transfer fails |
+//! | `POST /__mock/wechat/payees` | `{"openid":"o…","name":"张三"}` | the payee's real name, checked against `user_name` |
 //! | `POST /__mock/wechat/rotate-certificate` | `{"overlap_seconds":3600}` (optional) | new current platform certificate; `{"serial":…}` |
 //! | `POST /__mock/wechat/signtest` | `{"notifications":1}` | probe signatures on the next notifications |
 //! | `POST /__mock/wechat/refund-outcome` | `{"status":"abnormal"}` (`closed`, `processing`, `success`) | how new refunds end |
@@ -174,7 +197,8 @@
 //! ## Security
 //!
 //! Test keys only. Generated private keys are written in clear to the `init` directory.
-//! RSA private-key decryption (RUSTSEC-2023-0071) is not used on request input.
+//! RSA private-key decryption (RUSTSEC-2023-0071) runs on request input in one place: the
+//! transfer bill's `user_name`, decrypted with test keys only.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
@@ -199,7 +223,7 @@ pub use notify::{Delivery, Notifier};
 pub use server::MockServer;
 pub use state::{Order, OrderStatus, RefundRecord, RefundStatus};
 pub use unionpay::UnionpaySetup;
-pub use wechat::BillDiscrepancy;
+pub use wechat::{BillDiscrepancy, TransferRecord};
 
 /// The channels the simulator will serve.
 pub const CHANNELS: [payagg_core::Channel; 3] = [

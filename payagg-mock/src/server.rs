@@ -471,6 +471,50 @@ impl MockServer {
         }
     }
 
+    /// The real name of the WeChat payee `openid`: a transfer bill naming anyone else (in
+    /// `user_name`) fails with `NAME_NOT_CORRECT`.
+    pub fn set_wechat_payee_name(&self, openid: &str, name: &str) {
+        self.shared.wechat.set_payee_name(openid, name);
+    }
+
+    /// Every WeChat transfer bill.
+    #[must_use]
+    pub fn transfers(&self) -> Vec<crate::TransferRecord> {
+        self.shared.wechat.transfer_records()
+    }
+
+    /// The payee confirms a transfer bill waiting for them: it succeeds and
+    /// `MCHTRANSFER.BILL.FINISHED` is sent.
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn confirm_transfer(&self, out_bill_no: &str) -> Result<crate::TransferRecord, MockError> {
+        self.shared.wechat.payee_act(
+            &self.shared,
+            out_bill_no,
+            crate::wechat::PayeeAction::Confirm,
+            None,
+        )
+    }
+
+    /// A transfer bill fails (`reason`, default `PAYEE_ACCOUNT_ABNORMAL`); the money returns
+    /// to the balance and `MCHTRANSFER.BILL.FINISHED` is sent.
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn fail_transfer(
+        &self,
+        out_bill_no: &str,
+        reason: Option<&str>,
+    ) -> Result<crate::TransferRecord, MockError> {
+        self.shared.wechat.payee_act(
+            &self.shared,
+            out_bill_no,
+            crate::wechat::PayeeAction::Fail,
+            reason,
+        )
+    }
+
     /// Revoke an open order (WeChat `REVOKED`).
     ///
     /// # Errors
@@ -606,6 +650,18 @@ fn refund_status(s: &str) -> Option<RefundStatus> {
         "processing" => RefundStatus::Processing,
         _ => return None,
     })
+}
+
+#[derive(Debug, Deserialize)]
+struct PayeeBody {
+    openid: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct TransferActBody {
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -772,6 +828,27 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
                 Ok(r) => to_json(&r),
                 Err(e) => control_error(&e),
             }
+        }
+        (&Method::GET, ["transfers"]) => to_json(&shared.wechat.transfer_records()),
+        (&Method::POST, ["transfers", "wechat", no, action]) => {
+            let action = match *action {
+                "confirm" => crate::wechat::PayeeAction::Confirm,
+                "fail" => crate::wechat::PayeeAction::Fail,
+                _ => return Err(bad_request("action must be confirm or fail")),
+            };
+            let body: TransferActBody = parse(&req.body)?;
+            match shared
+                .wechat
+                .payee_act(shared, no, action, body.reason.as_deref())
+            {
+                Ok(r) => to_json(&r),
+                Err(e) => control_error(&e),
+            }
+        }
+        (&Method::POST, ["wechat", "payees"]) => {
+            let body: PayeeBody = parse_required(&req.body)?;
+            shared.wechat.set_payee_name(&body.openid, &body.name);
+            MockResponse::json(200, &serde_json::json!({"openid": body.openid}))
         }
         (&Method::POST, ["bills", "wechat", "discrepancies"]) => {
             let body: DiscrepancyBody = parse_required(&req.body)?;

@@ -2,6 +2,7 @@
 //! endpoints, platform certificates and encrypted notifications.
 
 mod bill;
+mod transfer;
 mod v2;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -28,6 +29,8 @@ use crate::state::{Order, OrderStatus, RefundRecord, RefundStatus};
 
 pub use bill::BillDiscrepancy;
 pub(crate) use bill::parse_date;
+pub(crate) use transfer::PayeeAction;
+pub use transfer::TransferRecord;
 
 /// WeChat's payment and refund notification retry schedule (brief §5.4), in seconds.
 pub(crate) const RETRY_SCHEDULE: &[u64] = &[
@@ -128,6 +131,8 @@ pub(crate) struct WechatSim {
     probe_notifications: AtomicU32,
     /// How new refunds end.
     refund_outcome: Mutex<RefundStatus>,
+    /// Transfer bills and payees' names.
+    transfers: Mutex<transfer::Transfers>,
 }
 
 /// A platform certificate the simulator signs with.
@@ -177,6 +182,7 @@ impl WechatSim {
             platforms: Mutex::new(vec![first]),
             probe_notifications: AtomicU32::new(0),
             refund_outcome: Mutex::new(RefundStatus::Success),
+            transfers: Mutex::new(transfer::Transfers::default()),
             setup,
             base_url,
             balance: Mutex::new(None),
@@ -323,6 +329,15 @@ impl WechatSim {
             _ if req.path.starts_with("/v3/refund/domestic/refunds/") => "wechat.refund_query",
             _ if req.path == "/v3/certificates" => "wechat.certificates",
             _ if req.path.starts_with("/v3/bill/") => "wechat.bill",
+            ("POST", _) if req.path == "/v3/fund-app/mch-transfer/transfer-bills" => {
+                "wechat.transfer"
+            }
+            ("POST", _) if req.path.starts_with("/v3/fund-app/mch-transfer/") => {
+                "wechat.transfer_cancel"
+            }
+            ("GET", _) if req.path.starts_with("/v3/fund-app/mch-transfer/") => {
+                "wechat.transfer_query"
+            }
             _ if req.path == "/v3/billdownload/file" => "wechat.bill_download",
             _ => "wechat.other",
         })
@@ -565,6 +580,26 @@ impl WechatSim {
                 self.refund_query(shared, req, caller, no, now)
             }
             ["v3", "bill", "tradebill"] if get => self.trade_bill(shared, req, caller, now),
+            ["v3", "fund-app", "mch-transfer", "transfer-bills"] if post => {
+                self.transfer_create(shared, req, caller, now)
+            }
+            [
+                "v3",
+                "fund-app",
+                "mch-transfer",
+                "transfer-bills",
+                by @ ("out-bill-no" | "transfer-bill-no"),
+                no,
+            ] if get => self.transfer_query(caller, by, no),
+            [
+                "v3",
+                "fund-app",
+                "mch-transfer",
+                "transfer-bills",
+                "out-bill-no",
+                no,
+                "cancel",
+            ] if post => self.transfer_cancel(shared, caller, no, now),
             ["v3", "bill", "fundflowbill"] if get => self.fund_flow_bill(shared, req, caller, now),
             ["v3", "certificates"] if get && !self.setup.platform_certificates => {
                 Err(WxError::new(
