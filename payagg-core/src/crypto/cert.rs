@@ -71,6 +71,8 @@ struct CertInner {
     tbs: Vec<u8>,
     signature: Vec<u8>,
     public_key: Result<RsaPublicKey, String>,
+    /// basicConstraints `CA:TRUE` and, when keyUsage is present, `keyCertSign`.
+    is_ca: bool,
 }
 
 impl Certificate {
@@ -146,7 +148,15 @@ impl Certificate {
                 spki.algorithm.algorithm.to_id_string()
             ))
         };
+        // A duplicate or malformed extension counts as "not a CA" (fail closed).
+        let basic_ca = matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca);
+        let may_sign_certs = match cert.key_usage() {
+            Ok(Some(ku)) => ku.value.key_cert_sign(),
+            Ok(None) => true,
+            Err(_) => false,
+        };
         let inner = CertInner {
+            is_ca: basic_ca && may_sign_certs,
             der: der.to_vec(),
             serial,
             subject: rfc4514(cert.subject()),
@@ -249,6 +259,15 @@ impl Certificate {
                 reason.clone(),
             )),
         }
+    }
+
+    /// Whether this certificate may issue certificates: basicConstraints says `CA:TRUE` and,
+    /// when a keyUsage extension is present, it includes `keyCertSign` (RFC 5280 §4.2.1.9,
+    /// §4.2.1.3). A missing basicConstraints, or a duplicate or malformed one, is `false`.
+    /// Chain checks of intermediates use it (UnionPay's CFCA middle has both).
+    #[must_use]
+    pub fn is_ca(&self) -> bool {
+        self.inner.is_ca
     }
 
     /// The dotted OID of the signature algorithm, e.g. `1.2.840.113549.1.1.11`.
@@ -612,8 +631,20 @@ mod tests {
         serial: &[u8],
         sig_oid: &str,
     ) -> Vec<u8> {
+        issue_ext(issuer, subject, subject_key, serial, sig_oid, &[])
+    }
+
+    /// [`issue`] with v3 extensions (each a DER `Extension`).
+    fn issue_ext(
+        issuer: &TestCa,
+        subject: &[u8],
+        subject_key: &RsaPublicKey,
+        serial: &[u8],
+        sig_oid: &str,
+        extensions: &[Vec<u8>],
+    ) -> Vec<u8> {
         let alg = der::seq(&[der::oid(sig_oid), vec![0x05, 0x00]]);
-        let tbs = der::seq(&[
+        let mut parts = vec![
             der::tlv(0xa0, &der::int(&[2])),
             der::int(serial),
             alg.clone(),
@@ -624,7 +655,11 @@ mod tests {
             ]),
             subject.to_vec(),
             subject_key.spki_der().to_vec(),
-        ]);
+        ];
+        if !extensions.is_empty() {
+            parts.push(der::tlv(0xa3, &der::seq(extensions)));
+        }
+        let tbs = der::seq(&parts);
         let sig = match sig_oid {
             OID_SHA1_WITH_RSA => issuer.key.sign_sha1(&tbs),
             _ => issuer.key.sign_sha256(&tbs),
@@ -829,6 +864,56 @@ mod tests {
         cert.verify_issued_by(&f.leaf).unwrap();
         // But nothing can be verified *with* it.
         assert!(f.leaf.verify_issued_by(&cert).is_err());
+    }
+
+    #[test]
+    fn is_ca_reads_basic_constraints_and_key_usage() {
+        let f = fixture();
+        // The fixture has no extensions at all: not a CA.
+        assert!(!f.root.is_ca() && !f.middle.is_ca() && !f.leaf.is_ca());
+        let ca = TestCa {
+            key: f.leaf_key.clone(),
+            name: simple_name("Issuer"),
+        };
+        let ext = |oid: &str, critical: bool, value: Vec<u8>| {
+            let mut p = vec![der::oid(oid)];
+            if critical {
+                p.push(vec![0x01, 0x01, 0xff]);
+            }
+            p.push(der::tlv(0x04, &value));
+            der::seq(&p)
+        };
+        let bc_ca = ext("2.5.29.19", true, der::seq(&[vec![0x01, 0x01, 0xff]]));
+        let bc_end_entity = ext("2.5.29.19", true, der::seq(&[]));
+        // keyUsage bits: keyCertSign (5) + cRLSign (6); digitalSignature (0) only.
+        let ku_cert_sign = ext("2.5.29.15", true, vec![0x03, 0x02, 0x01, 0x06]);
+        let ku_digital_signature = ext("2.5.29.15", true, vec![0x03, 0x02, 0x07, 0x80]);
+        let cert = |exts: &[Vec<u8>]| {
+            let d = issue_ext(
+                &ca,
+                &simple_name("Subject"),
+                f.leaf_key.public_key(),
+                &[9],
+                OID_SHA256_WITH_RSA,
+                exts,
+            );
+            Certificate::from_der(&d).unwrap()
+        };
+        assert!(cert(&[bc_ca.clone(), ku_cert_sign.clone()]).is_ca());
+        assert!(
+            cert(std::slice::from_ref(&bc_ca)).is_ca(),
+            "no keyUsage: no restriction"
+        );
+        assert!(!cert(&[bc_ca.clone(), ku_digital_signature.clone()]).is_ca());
+        assert!(!cert(&[bc_end_entity, ku_cert_sign.clone()]).is_ca());
+        assert!(
+            !cert(&[ku_cert_sign]).is_ca(),
+            "keyUsage alone is not CA:TRUE"
+        );
+        assert!(
+            !cert(&[bc_ca.clone(), bc_ca]).is_ca(),
+            "duplicate extension fails closed"
+        );
     }
 
     #[test]
