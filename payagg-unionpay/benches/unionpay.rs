@@ -1,11 +1,14 @@
-//! Sign a request, verify a notification, parse a generated ZM file.
+//! Sign a request, verify a notification (signature + signer chain + CN), parse a generated
+//! 1M-record ZM file (~609 MB).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use payagg_core::statement::StatementParser;
 use payagg_unionpay::bill::ZmParser;
+use payagg_unionpay::qstring;
 use payagg_unionpay::qstring::Fields;
 use payagg_unionpay::sign::{self, SignMethod, Signer};
+use payagg_unionpay::verify::{CnRule, TrustChain, Verifier, notification_fields};
 use payagg_unionpay::wire::zm::{FIELD_LENGTHS, idx};
 
 fn fields() -> Fields {
@@ -50,6 +53,71 @@ fn zm_file(n: usize) -> Vec<u8> {
     out
 }
 
+/// A root → middle → signer chain like UnionPay's (CN per the production rule), and a
+/// consume notification form body signed by the signer.
+fn notification() -> (Verifier, Vec<u8>) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+        KeyUsagePurpose,
+    };
+    let key =
+        || KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).unwrap();
+    let params = |cn: &str, ca: bool| {
+        let mut p = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "CN");
+        dn.push(DnType::CommonName, cn);
+        p.distinguished_name = dn;
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        if ca {
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        }
+        p
+    };
+    let (root_key, middle_key, leaf_key) = (key(), key(), key());
+    let root_p = params("Bench Root", true);
+    let root = root_p.self_signed(&root_key).unwrap();
+    let middle_p = params("Bench Middle", true);
+    let middle = middle_p
+        .signed_by(&middle_key, &Issuer::from_params(&root_p, &root_key))
+        .unwrap();
+    let leaf = params("041@8310000000083040@中国银联股份有限公司@00016495", false)
+        .signed_by(&leaf_key, &Issuer::from_params(&middle_p, &middle_key))
+        .unwrap();
+    let cert = |pem: &str| payagg_core::crypto::Certificate::from_pem(pem).unwrap();
+    let chain = TrustChain::new(cert(&middle.pem()), cert(&root.pem())).unwrap();
+    let leaf_pem = leaf
+        .pem()
+        .trim_end()
+        .lines()
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let mut f = fields();
+    for (k, v) in [
+        ("queryId", "012401051200051234567"),
+        ("respCode", "00"),
+        ("respMsg", "成功[0000000]"),
+        ("settleAmt", "123456"),
+        ("settleDate", "0105"),
+        ("traceNo", "123456"),
+        ("traceTime", "0105120005"),
+        ("signMethod", "01"),
+        ("signPubKeyCert", &leaf_pem),
+    ] {
+        f.insert(k.to_owned(), v.to_owned());
+    }
+    let key =
+        payagg_core::crypto::RsaPrivateKey::from_pkcs8_der(&leaf_key.serialize_der()).unwrap();
+    let sig = sign::rsa_sha256_signature(&key, &sign::string_to_sign(&f));
+    f.insert("signature".to_owned(), sig);
+    (
+        Verifier::rsa(chain, CnRule::Strict),
+        qstring::form_encode(&f).into_bytes(),
+    )
+}
+
 fn bench(c: &mut Criterion) {
     let key = payagg_core::crypto::RsaPrivateKey::generate(2048).unwrap();
     let rsa = Signer::rsa(key.clone(), "69903319369");
@@ -64,12 +132,32 @@ fn bench(c: &mut Criterion) {
     c.bench_function("verify signature (01, no chain)", |b| {
         b.iter(|| sign::verify_rsa_sha256(&signed, key.public_key()).unwrap())
     });
-    let file = zm_file(100_000);
+    let (verifier, body) = notification();
+    let at = time::macros::datetime!(2024-01-05 08:00 UTC);
+    verifier
+        .verify(&notification_fields(&body).unwrap(), at)
+        .unwrap();
+    c.bench_function(
+        "verify notification (01, form decode + chain + CN + signature)",
+        |b| {
+            b.iter(|| {
+                let f = notification_fields(&body).unwrap();
+                verifier.verify(&f, at).unwrap()
+            })
+        },
+    );
+    let n = 1_000_000;
+    let file = zm_file(n);
     let p = ZmParser::new(time::macros::date!(2024 - 01 - 05));
     let mut g = c.benchmark_group("zm");
     g.sample_size(10);
-    g.bench_function("parse 100k ZM records", |b| {
-        b.iter(|| p.records(&file).filter(Result::is_ok).count())
+    g.throughput(Throughput::Bytes(file.len() as u64));
+    g.bench_function("parse 1M ZM records", |b| {
+        b.iter(|| {
+            let ok = p.records(&file).filter(Result::is_ok).count();
+            assert_eq!(ok, n);
+            ok
+        })
     });
     g.finish();
 }

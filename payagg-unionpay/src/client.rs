@@ -84,8 +84,17 @@ pub struct UnionPayClient {
     config: Config,
     transport: Arc<dyn HttpTransport>,
     clock: Arc<dyn Clock>,
-    /// `orderId` → `txnTime` of orders sent by this process (a query needs both).
-    txn_times: Mutex<HashMap<String, String>>,
+    /// `orderId` → what this process sent (a query needs `txnTime`; a consume's `payTimeout`
+    /// decides whether a failed `origRespCode` is final yet).
+    txn_times: Mutex<HashMap<String, Sent>>,
+}
+
+/// An order or refund this client sent.
+#[derive(Debug, Clone)]
+struct Sent {
+    txn_time: String,
+    /// `payTimeout` of a front or app consume; `None` for back transactions.
+    pay_timeout: Option<OffsetDateTime>,
 }
 
 impl fmt::Debug for UnionPayClient {
@@ -166,7 +175,7 @@ impl UnionPayClient {
         CallbackAck::new(500, Some("text/plain"), "fail")
     }
 
-    fn remember(&self, order_id: &str, txn_time: &str) {
+    fn remember(&self, order_id: &str, txn_time: &str, pay_timeout: Option<OffsetDateTime>) {
         let mut m = self
             .txn_times
             .lock()
@@ -174,10 +183,16 @@ impl UnionPayClient {
         if m.len() > 100_000 {
             m.clear();
         }
-        m.insert(order_id.to_owned(), txn_time.to_owned());
+        m.insert(
+            order_id.to_owned(),
+            Sent {
+                txn_time: txn_time.to_owned(),
+                pay_timeout,
+            },
+        );
     }
 
-    fn remembered(&self, order_id: &str) -> Option<String> {
+    fn remembered(&self, order_id: &str) -> Option<Sent> {
         self.txn_times
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -238,11 +253,9 @@ impl UnionPayClient {
         Ok(fields)
     }
 
-    fn pay_timeout(&self, req: &PayRequest) -> String {
-        txn_time(
-            req.expires_at
-                .unwrap_or_else(|| self.clock.now() + self.config.pay_timeout),
-        )
+    fn pay_timeout_at(&self, req: &PayRequest) -> OffsetDateTime {
+        req.expires_at
+            .unwrap_or_else(|| self.clock.now() + self.config.pay_timeout)
     }
 
     fn consume_fields(
@@ -271,7 +284,7 @@ impl UnionPayClient {
         m.insert(f::ORDER_ID.into(), order.into());
         m.insert(f::TXN_AMT.into(), req.amount.minor_units().to_string());
         m.insert(f::BACK_URL.into(), back);
-        m.insert(f::PAY_TIMEOUT.into(), self.pay_timeout(req));
+        m.insert(f::PAY_TIMEOUT.into(), txn_time(self.pay_timeout_at(req)));
         if let Some(a) = &req.attach {
             m.insert(f::REQ_RESERVED.into(), a.clone());
         }
@@ -300,7 +313,11 @@ impl UnionPayClient {
             m.insert(f::ISS_INS_CODE.into(), bank.to_owned());
         }
         let signed = sign::sign(m, &self.config.signer)?;
-        self.remember(req.merchant_order_no.as_str(), &now);
+        self.remember(
+            req.merchant_order_no.as_str(),
+            &now,
+            Some(self.pay_timeout_at(req)),
+        );
         let form = HtmlForm::new(
             format!("{}{}", self.config.gateway_url, paths::FRONT_TRANS),
             "POST",
@@ -315,7 +332,11 @@ impl UnionPayClient {
     async fn pay_app(&self, req: &PayRequest) -> Result<PayResponse> {
         let now = txn_time(self.clock.now());
         let m = self.consume_fields(req, codes::BIZ_B2C, codes::CHANNEL_MOBILE, &now)?;
-        self.remember(req.merchant_order_no.as_str(), &now);
+        self.remember(
+            req.merchant_order_no.as_str(),
+            &now,
+            Some(self.pay_timeout_at(req)),
+        );
         let url = format!("{}{}", self.config.gateway_url, paths::APP_TRANS);
         let r = self.post(&url, m).await?;
         let code = get(&r, f::RESP_CODE);
@@ -333,6 +354,11 @@ impl UnionPayClient {
     /// Queries `order` sent at `txn_time` (`YYYYMMDDhhmmss`, Beijing; returned as
     /// [`PayResponse::channel_ref`] by `pay`). `respCode` 34 (no such transaction), 03/04/05
     /// and unlisted codes are unknown outcomes (never failures).
+    ///
+    /// `origRespCode`: `00`/`A6` → `Success`; `03`/`04`/`05`/`70` and `01`/`12`/`34`/`60`/`74`
+    /// → `NotPaid` (query again); explicit failures → `Failed`, except for a front or app
+    /// consume this client sent whose `payTimeout` has not passed yet: UnionPay says such a
+    /// state may still change, so it stays `NotPaid` until then.
     ///
     /// # Errors
     /// Outcome-unknown [`Error::Gateway`] for 34/03/04/05; failures for 10/11/13…;
@@ -355,7 +381,21 @@ impl UnionPayClient {
         if classify_resp_code(code) != Outcome::Success {
             return Err(gateway_error(code, get(&r, f::RESP_MSG)));
         }
-        crate::convert::trade_from_query(&r)
+        let mut trade = crate::convert::trade_from_query(&r)?;
+        // Before payTimeout a failed front/app consume "may still be an intermediate state"
+        // (official demos): only after it is the failure final. Known for orders this client
+        // sent; others are taken at their word.
+        if trade.status == TradeStatus::Failed
+            && let Some(Sent {
+                txn_time: sent_at,
+                pay_timeout: Some(deadline),
+            }) = self.remembered(order)
+            && sent_at == txn_time
+            && self.clock.now() <= deadline
+        {
+            trade.status = TradeStatus::NotPaid;
+        }
+        Ok(trade)
     }
 
     /// Queries on the official schedule until the trade is final (success or failure),
@@ -405,7 +445,7 @@ impl UnionPayClient {
             .or_else(|| self.config.back_url.clone())
             .ok_or_else(|| Error::invalid_input("notify_url", "backUrl is required"))?;
         m.insert(f::BACK_URL.into(), back);
-        self.remember(refund_no.as_str(), &now);
+        self.remember(refund_no.as_str(), &now, None);
         let url = format!("{}{}", self.config.gateway_url, paths::BACK_TRANS);
         let r = self.post(&url, m).await?;
         let code = get(&r, f::RESP_CODE);
@@ -461,7 +501,7 @@ impl UnionPayClient {
     }
 
     fn txn_time_of(&self, order: &str) -> Result<String> {
-        self.remembered(order).ok_or_else(|| {
+        self.remembered(order).map(|s| s.txn_time).ok_or_else(|| {
             Error::invalid_input(
                 "txn_time",
                 "UnionPay queries need orderId and txnTime; this client did not send the order: \
@@ -523,7 +563,7 @@ impl Gateway for UnionPayClient {
             TradeRef::ChannelTradeNo(_) => {
                 return Err(Error::invalid_input(
                     "trade",
-                    "UnionPay queries by orderId and txnTime, not by queryId",
+                    "ACP 5.1.0 has no query by queryId: query by orderId (and its txnTime)",
                 ));
             }
         };

@@ -47,7 +47,7 @@
 //! | --- | --- |
 //! | `pay` `UnionpayB2c` / `UnionpayB2b { bank }` | `frontTransReq.do` form (`SubmitForm`), `issInsCode` = bank |
 //! | `pay` `App` | `appTransReq.do` → `AppTransactionNumber(tn)` |
-//! | `query` | `queryTrans.do` (`00`/`A6` success, `03`/`04`/`05` query again, `34` unknown, never failure); [`UnionPayClient::query_order`], [`UnionPayClient::query_until_final`] |
+//! | `query` | `queryTrans.do` (`00`/`A6` success, `03`/`04`/`05` query again, `34` unknown, never failure; a failed consume stays `NotPaid` until its `payTimeout`); [`UnionPayClient::query_order`], [`UnionPayClient::query_until_final`] |
 //! | `refund` | `backTransReq.do` `txnType=04` by `origQryId` (partial, repeated); sync `00` = accepted |
 //! | `query_refund` | `queryTrans.do` on the refund's orderId |
 //! | `verify_callback` | `backUrl` form POST, verified; consume → payment, 04/31 → refund |
@@ -55,6 +55,13 @@
 //! | `close`, `transfer` | `Unsupported`: ACP has no close (orders lapse at `payTimeout`) and no payouts |
 //!
 //! Inherent: [`UnionPayClient::cancel`] (`txnType=31`, same day, full amount).
+//!
+//! ACP 5.1.0 queries by `orderId` + the original `txnTime` only; there is no query by
+//! `queryId`. `Gateway::query` with a [`payagg_core::TradeRef::ChannelTradeNo`] is therefore an
+//! [`payagg_core::Error::InvalidInput`] on field `trade` (nothing is sent), and so is a
+//! `MerchantOrderNo` this client did not send (its `txnTime` is unknown): use
+//! [`UnionPayClient::query_order`] with the `txnTime` kept from `pay`. Refunds take either
+//! reference (`queryId` directly, `orderId` through a query).
 //!
 //! UnionPay QR (`txnSubType` 07/06) is not implemented: the brief could not establish the QR
 //! product's sync codes, `termId` rules, notification fields and code lifetime.

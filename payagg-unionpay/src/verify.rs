@@ -54,10 +54,11 @@ pub struct TrustChain {
 }
 
 impl TrustChain {
-    /// Pins `middle` and `root`, checking that the root is self-signed and signed the middle.
+    /// Pins `middle` and `root`, checking that the root is self-signed and signed the middle,
+    /// and that the middle is a CA (basicConstraints `CA:TRUE`, keyUsage `keyCertSign`).
     ///
     /// # Errors
-    /// [`ConfigError`] when the names or signatures do not chain.
+    /// [`ConfigError`] when the names or signatures do not chain or the middle is no CA.
     pub fn new(middle: Certificate, root: Certificate) -> Result<Self, ConfigError> {
         if root.issuer_rfc4514() != root.subject_rfc4514() || root.verify_issued_by(&root).is_err()
         {
@@ -76,6 +77,17 @@ impl TrustChain {
                     middle.subject_rfc4514(),
                     middle.issuer_rfc4514(),
                     root.subject_rfc4514()
+                ),
+            ));
+        }
+        if !middle.is_ca() {
+            // The official SDKs build the path with PKIX, which requires CA:TRUE and
+            // keyCertSign of an intermediate; both are set on the CFCA test and prod middles.
+            return Err(ConfigError::new(
+                "UnionPay middle certificate",
+                format!(
+                    "{} is not a CA (basicConstraints CA:TRUE and keyUsage keyCertSign required)",
+                    middle.subject_rfc4514()
                 ),
             ));
         }
