@@ -97,6 +97,42 @@ pub(crate) fn payer_page(shared: &Shared) -> MockResponse {
         }
         html.push_str("</tbody></table>\n");
     }
+    let waiting: Vec<_> = shared
+        .wechat
+        .transfer_records()
+        .into_iter()
+        .filter(|t| t.state == "WAIT_USER_CONFIRM")
+        .collect();
+    if !waiting.is_empty() {
+        html.push_str(
+            "<h2>Transfers waiting for the payee</h2>\n<table><thead><tr><th>Channel</th>\
+             <th>Bill</th><th>Amount (fen)</th><th>Payee</th><th>Remark</th><th>Act</th></tr>\
+             </thead><tbody>\n",
+        );
+        for t in waiting {
+            let base = format!(
+                "/__mock/transfers/wechat/{}",
+                encode_segment(&t.out_bill_no)
+            );
+            let _ = write!(
+                html,
+                "<tr><td>wechat</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>",
+                escape(&t.out_bill_no),
+                t.amount,
+                escape(&t.openid),
+                escape(&t.remark),
+            );
+            for (action, label) in [("confirm", "Confirm"), ("fail", "Fail")] {
+                let _ = write!(
+                    html,
+                    "<form method=\"post\" action=\"{}/{action}?return=/\"><button type=\"submit\">{label}</button></form>",
+                    escape(&base)
+                );
+            }
+            html.push_str("</td></tr>\n");
+        }
+        html.push_str("</tbody></table>\n");
+    }
     html.push_str(
         "<p class=\"muted\">Each button posts to the control API (<code>/__mock/</code>, see the \
          payagg-mock crate docs) and comes back here.</p>\n</body></html>\n",

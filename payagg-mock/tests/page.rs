@@ -23,6 +23,8 @@ async fn payer_page_lists_and_acts() {
         .apiv3_key(SecretKey32::from_secret(wx.apiv3_key()).unwrap())
         .base_url(server.base_url())
         .notify_url("http://127.0.0.1:9/notify")
+        .transfer_scene_report_info("活动名称", "开业")
+        .transfer_scene_report_info("奖励说明", "红包")
         .platform_certificates(true)
         .build()
         .unwrap();
@@ -100,6 +102,35 @@ async fn payer_page_lists_and_acts() {
         .await
         .unwrap();
     assert!(!html.contains("PAGE-A1") && html.contains("No open orders"));
+
+    // A transfer bill waiting for the payee gets Confirm / Fail buttons.
+    let t = payagg_core::TransferRequest::new(
+        payagg_core::ids::MerchantTransferNo::new("PAGET1").unwrap(),
+        payagg_core::Payee::WechatOpenId(payagg_core::Sensitive::new("oPagePayee".to_owned())),
+        Money::cny(300),
+        "红包",
+    )
+    .unwrap();
+    client.transfer(&t).await.unwrap();
+    let html = http
+        .get(format!("{}/", server.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("action=\"/__mock/transfers/wechat/PAGET1/confirm?return=/\""));
+    let r = http
+        .post(format!(
+            "{}/__mock/transfers/wechat/PAGET1/confirm?return=/",
+            server.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(server.transfers()[0].state, "SUCCESS");
 
     // A refused transition is not redirected: the error shows.
     let r = http

@@ -13,6 +13,7 @@ async fn written_setup_loads_back() {
         "apiclient_cert.pem",
         "pub_key.pem",
         "apiv3_key.txt",
+        "apiv2_key.txt",
         "mock.json",
     ] {
         assert!(
@@ -25,6 +26,11 @@ async fn written_setup_loads_back() {
     assert_eq!(a.merchant_serial(), b.merchant_serial());
     assert_eq!(a.platform_serial(), b.platform_serial());
     assert_eq!(a.pub_key_id(), b.pub_key_id());
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(a.apiv2_key()),
+        secrecy::ExposeSecret::expose_secret(b.apiv2_key())
+    );
+    assert_eq!(b.fee_rate_ppm, 6000);
     assert!(b.pub_key_id().starts_with("PUB_KEY_ID_"));
     assert!(loaded.listen.ip().is_loopback());
     let server = MockServer::start(loaded).await.unwrap();
