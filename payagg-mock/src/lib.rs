@@ -183,8 +183,10 @@
 //! ## Payer's web page
 //!
 //! `GET /` is a plain HTML page (no scripts) listing the open orders of every channel, newest
-//! first, with Pay, Fail and Expire buttons. Each is a form posting to
-//! `/__mock/orders/{channel}/{out_trade_no}/{action}?return=/`; any control call with
+//! first, with Pay, Fail and Expire buttons, and the WeChat transfer bills waiting for the
+//! payee, with Confirm and Fail buttons. Each is a form posting to the control API
+//! (`/__mock/orders/{channel}/{out_trade_no}/{action}?return=/`,
+//! `/__mock/transfers/wechat/{out_bill_no}/{action}?return=/`); any control call with
 //! `?return=/path` answers `303 See Other` back to that local path when it succeeds (errors
 //! show as they are).
 //!
