@@ -68,7 +68,7 @@ fn within(path: &[String], name: &str) -> bool {
 /// amount, date or balance, or an unbalanced statement ([`super::UnbalancedStatement`]).
 pub fn parse_camt053(raw: &[u8], source: &str) -> Result<Vec<BankStatement>> {
     let mut reader = Reader::from_reader(raw);
-    reader.config_mut().trim_text(true);
+    reader.config_mut().trim_text(false);
     let mut lines = LineCounter::new(raw);
     let mut path: Vec<String> = Vec::new();
     let mut text = String::new();
@@ -164,7 +164,9 @@ pub fn parse_camt053(raw: &[u8], source: &str) -> Result<Vec<BankStatement>> {
                     } else if ends(&path, &["Ntry", "CdtDbtInd"]) {
                         n.debit = v == "DBIT";
                     } else if ends(&path, &["Ntry", "Sts"]) || ends(&path, &["Ntry", "Sts", "Cd"]) {
-                        n.status = v.to_owned();
+                        if !v.is_empty() {
+                            n.status = v.to_owned();
+                        }
                     } else if ends(&path, &["BookgDt", "Dt"]) {
                         n.booking = Some(date(v)?);
                     } else if ends(&path, &["BookgDt", "DtTm"]) {

@@ -442,9 +442,7 @@ impl BankCsvProfile {
             |r| r.currency,
         );
         // Opening balance: labelled, else derived from the first row's balance.
-        let derived_opening = rows
-            .first()
-            .and_then(|r| r.balance?.checked_sub(r.amount));
+        let derived_opening = rows.first().and_then(|r| r.balance?.checked_sub(r.amount));
         let open = opening.map(|o| o.0).or(derived_opening);
         let has_balance_col = cols.balance.is_some();
         if has_balance_col {
