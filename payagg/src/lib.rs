@@ -11,6 +11,7 @@
 //! | `alipay` (default) | [`alipay`] | `payagg-alipay` |
 //! | `unionpay` (default) | [`unionpay`] | `payagg-unionpay` |
 //! | `mock` | `mock` | `payagg-mock`, the gateway simulator |
+//! | `cli` | — | the `payagg` command for finance (`statement unify`, `reconcile`); its dependencies (lexopt, rust_xlsxwriter, indicatif, csv, toml) are never part of the library |
 //!
 //! ```
 //! use payagg::{Money, MerchantOrderNo, PayRequest, Scene};
