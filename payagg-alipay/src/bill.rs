@@ -530,4 +530,21 @@ mod tests {
         );
         assert!(unzip_bill(b"not a zip").is_err());
     }
+
+    #[test]
+    fn layout_b_by_header_name() {
+        let header = "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号,服务费（元）,实收净额（元）,商户识别号,交易方式,备注,花呗分期手续费,花呗分期数";
+        let row = "2024\t,A1\t,退款\t,x,2024-03-01 10:00:00,2024-03-01 12:00:00,,,,,b,5.00,5.00,0,0,0,0,0,,0,0,RB1\t,0.03,4.97,M1,手机,,0.00,0";
+        let d = format!("#x\r\n{header}\r\n{row}\r\n#end\r\n");
+        let recs: Vec<_> = TradeBillParser
+            .records(d.as_bytes())
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].kind, RecordKind::Refund);
+        assert_eq!(recs[0].gross, ExactAmount::parse("-5.00").unwrap());
+        assert_eq!(recs[0].fee, ExactAmount::parse("0.03").unwrap());
+        assert_eq!(recs[0].net, ExactAmount::parse("-4.97").unwrap());
+        assert_eq!(recs[0].merchant_refund_no.as_deref(), Some("RB1"));
+    }
 }
