@@ -291,8 +291,8 @@ fn golden_bills_as_json_and_xlsx() {
 }
 
 /// The WeChat bill of a day on the simulator: two payments and a partial refund, after
-/// `discrepancy`; returns (plain, gzip) bytes.
-async fn mock_bill(discrepancy: Option<BillDiscrepancy>) -> (Vec<u8>, Vec<u8>) {
+/// `discrepancy`; returns (plain, gzip) bytes and the bill's day.
+async fn mock_bill(discrepancy: Option<BillDiscrepancy>) -> (Vec<u8>, Vec<u8>, time::Date) {
     let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
         .await
         .unwrap();
@@ -338,13 +338,13 @@ async fn mock_bill(discrepancy: Option<BillDiscrepancy>) -> (Vec<u8>, Vec<u8>) {
     let plain = st.raw.to_vec();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, &plain).unwrap();
-    (plain, gz.finish().unwrap())
+    (plain, gz.finish().unwrap(), date)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mock_bills_unify_plain_and_gzip_with_the_header_in_order() {
     let dir = scratch("mock_unify");
-    let (plain, gz) = mock_bill(None).await;
+    let (plain, gz, _) = mock_bill(None).await;
     std::fs::write(dir.join("bill.csv"), &plain).unwrap();
     std::fs::write(dir.join("bill.bin"), &gz).unwrap();
     let o = payagg(&[
@@ -378,7 +378,7 @@ async fn mock_bills_unify_plain_and_gzip_with_the_header_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mock_bill_with_a_changed_amount_still_unifies() {
     let dir = scratch("mock_changed");
-    let (plain, _) = mock_bill(Some(BillDiscrepancy::ChangedAmount)).await;
+    let (plain, _, _) = mock_bill(Some(BillDiscrepancy::ChangedAmount)).await;
     std::fs::write(dir.join("bill.csv"), &plain).unwrap();
     let o = payagg(&["statement", "unify", s(&dir.join("bill.csv"))]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -394,7 +394,7 @@ async fn mock_bill_with_a_changed_amount_still_unifies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_names_the_file_and_line_and_exits_2() {
     let dir = scratch("bad_input");
-    let (plain, gz) = mock_bill(None).await;
+    let (plain, gz, _) = mock_bill(None).await;
     let text = String::from_utf8(plain.clone()).unwrap();
     let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
     // Cut inside the second row.
@@ -532,4 +532,142 @@ fn bank_csv_needs_a_profile_in_toml_or_json() {
     let o = payagg(&["statement", "unify", "--profile", s(&toml), s(&csv)]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains(s(&csv)), "{}", stderr(&o));
+}
+
+/// The books of [`mock_bill`]'s day, as the merchant recorded them.
+fn mock_books(date: time::Date) -> String {
+    format!(
+        "merchant_order_no,merchant_refund_no,kind,amount,currency,status,occurred_at\n\
+         CLIA0001,,payment,10.00,CNY,success,{date} 12:00:00\n\
+         CLIB0002,,payment,260.00,CNY,success,{date}T12:00:01+08:00\n\
+         CLIB0002,CLIR1,refund,30.00,CNY,success,{date} 12:00:02\n"
+    )
+}
+
+fn reconcile(dir: &Path, books: &str, bill: &[u8], extra: &[&str]) -> Output {
+    let b = dir.join("books.csv");
+    std::fs::write(&b, books).unwrap();
+    let st = dir.join("bill.csv");
+    std::fs::write(&st, bill).unwrap();
+    let mut args = vec!["reconcile", "--books", s(&b), "--statement", s(&st)];
+    args.extend_from_slice(extra);
+    payagg(&args)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_a_clean_month_closes_exit_0_with_every_row_ticked() {
+    let dir = scratch("rec_clean");
+    let (plain, _, date) = mock_bill(None).await;
+    let html = dir.join("report.html");
+    let o = reconcile(&dir, &mock_books(date), &plain, &["-o", s(&html)]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("3 matched, 0 discrepancies"), "{out}");
+    assert!(out.contains("Month close: yes"), "{out}");
+    assert!(
+        out.contains("By channel:") && out.contains("wechat"),
+        "{out}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<tr class=\"ok\">").count(), 3);
+    assert_eq!(page.matches("<tr class=\"bad\">").count(), 0);
+    assert!(page.contains("\u{2713}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_a_changed_amount_is_over_the_threshold_exit_1() {
+    let dir = scratch("rec_changed");
+    let (plain, _, date) = mock_bill(Some(BillDiscrepancy::ChangedAmount)).await;
+    let books = mock_books(date);
+    let report = |name: &str| dir.join(name);
+    let (html, xlsx, csv, json) = (
+        report("r.html"),
+        report("r.xlsx"),
+        report("r.csv"),
+        report("r.json"),
+    );
+    for out in [&html, &xlsx, &csv, &json] {
+        let o = reconcile(&dir, &books, &plain, &["-o", s(out)]);
+        // 1.00 unresolved of 301.00 gross = 0.33 % > 0.1 %.
+        assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("amount_mismatch"));
+        assert!(stdout(&o).contains("Month close: no"));
+    }
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<tr class=\"bad\">").count(), 1);
+    assert_eq!(page.matches("<tr class=\"ok\">").count(), 2);
+    let bad = page.split("<tr class=\"bad\">").nth(1).unwrap();
+    let bad = bad.split("</tr>").next().unwrap();
+    for cell in [
+        "amount_mismatch",
+        "merchant_key",
+        "CLIA0001",
+        "10.00",
+        "11.00",
+        "1.00",
+    ] {
+        assert!(bad.contains(&format!(">{cell}<")), "{cell} in {bad}");
+    }
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK\x03\x04"));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("result,category,rule,"));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("amount_mismatch") && l.contains("CLIA0001"))
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["closes"], false);
+    assert_eq!(doc["rows"].as_array().unwrap().len(), 3);
+    // A looser threshold closes the month.
+    let o = reconcile(&dir, &books, &plain, &["--close-threshold", "0.5"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_an_extra_statement_row_is_missing_in_books_exit_1() {
+    let dir = scratch("rec_extra");
+    let (plain, _, date) = mock_bill(Some(BillDiscrepancy::ExtraRow)).await;
+    let o = reconcile(&dir, &mock_books(date), &plain, &[]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("missing_in_books"), "{}", stdout(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_unusable_input_exit_2() {
+    let dir = scratch("rec_bad");
+    let (plain, _, date) = mock_bill(None).await;
+    let books = mock_books(date);
+    let no_amount = books.replace(",amount,", ",sum,");
+    let o = reconcile(&dir, &no_amount, &plain, &[]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("books.csv: line 1") && stderr(&o).contains("amount"),
+        "{}",
+        stderr(&o)
+    );
+    let bad_amount = books.replace("260.00", "26O.00");
+    let o = reconcile(&dir, &bad_amount, &plain, &[]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("books.csv: line 3"), "{}", stderr(&o));
+    let bad_kind = books.replace(",refund,", ",chargeback,");
+    let o = reconcile(&dir, &bad_kind, &plain, &[]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("line 4"), "{}", stderr(&o));
+    let o = reconcile(&dir, &books, &plain[..plain.len() / 2], &[]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("bill.csv") && stderr(&o).contains("line"),
+        "{}",
+        stderr(&o)
+    );
+    let o = reconcile(&dir, &books, &plain, &["--close-threshold", "lots"]);
+    assert_eq!(code(&o), 2);
+    let o = reconcile(&dir, &books, &plain, &["--date-window", "-1"]);
+    assert_eq!(code(&o), 2);
+    let o = payagg(&["reconcile", "--statement", "x.csv"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--books"));
+    let o = payagg(&["reconcile", "--books", s(&dir.join("books.csv"))]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--statement"));
 }

@@ -5,6 +5,8 @@ use std::path::Path;
 
 /// Exit code when the month closes or a command succeeded.
 pub(crate) const EXIT_OK: u8 = 0;
+/// Exit code when the discrepancy is over the close threshold.
+pub(crate) const EXIT_OVER_THRESHOLD: u8 = 1;
 /// Exit code for unusable input: bad arguments, unreadable or malformed files.
 pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 

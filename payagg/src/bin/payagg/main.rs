@@ -14,6 +14,7 @@ mod detect;
 mod error;
 mod output;
 mod progress;
+mod reconcile;
 mod unify;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use lexopt::prelude::*;
 
 use crate::error::{CliError, EXIT_OK};
 use crate::output::OutputFormat;
+use crate::reconcile::ReconcileArgs;
 use crate::unify::UnifyArgs;
 
 const HELP: &str = "\
@@ -62,11 +64,14 @@ reconcile
         status              success, closed, refunded, pending, ... as the books record it
         occurred_at         RFC 3339 (2024-05-20T10:15:32+08:00) or 'YYYY-MM-DD hh:mm:ss' China time
         channel             optional: wechat, alipay or unionpay
+        channel_ref         optional: the channel's trade (refund) number
     --books FILE           the books CSV
     --statement FILE...    one or more statement files (as for statement unify)
     --date-window DAYS     how many days apart a cross-day settlement may be matched (default 1)
     --close-threshold PCT  unresolved discrepancy allowed, in percent of gross (default 0.1)
     -o REPORT              xlsx or html (every discrepancy in red, matched rows ticked), csv or json
+    --format FMT           xlsx, html, csv or json (default: from the extension of REPORT)
+    --profile, --settle-date  as for statement unify
 
 EXIT STATUS:
     0  done; for reconcile: the month closes
@@ -130,9 +135,12 @@ fn run() -> Result<u8, CliError> {
             unify::run(&args)?;
             Ok(EXIT_OK)
         }
-        "reconcile" => Err(CliError::input(
-            "reconcile: the reconciliation engine is not available in this build",
-        )),
+        "reconcile" => {
+            let Some(args) = reconcile_args(&mut p)? else {
+                return Ok(EXIT_OK);
+            };
+            reconcile::run(&args)
+        }
         other => Err(CliError::input(format!(
             "unknown command {other:?}: expected `statement unify` or `reconcile` (see payagg --help)"
         ))),
@@ -169,6 +177,56 @@ fn unify_args(p: &mut lexopt::Parser) -> Result<Option<UnifyArgs>, CliError> {
                 return Ok(None);
             }
             Value(v) => a.files.push(PathBuf::from(v)),
+            other => return Err(arg_err(other.unexpected())),
+        }
+    }
+    Ok(Some(a))
+}
+
+/// `None` when `--help` was asked and printed.
+fn reconcile_args(p: &mut lexopt::Parser) -> Result<Option<ReconcileArgs>, CliError> {
+    let mut a = ReconcileArgs::default();
+    while let Some(arg) = p.next().map_err(arg_err)? {
+        match arg {
+            Long("books") => a.books = Some(PathBuf::from(p.value().map_err(arg_err)?)),
+            Long("statement") => {
+                for v in p.values().map_err(arg_err)? {
+                    a.statements.push(PathBuf::from(v));
+                }
+            }
+            Long("date-window") => {
+                let v = string(p.value().map_err(arg_err)?)?;
+                a.date_window = Some(v.parse().map_err(|_| {
+                    CliError::input(format!("--date-window {v:?}: expected a number of days"))
+                })?);
+            }
+            Long("close-threshold") => {
+                a.close_threshold = Some(string(p.value().map_err(arg_err)?)?);
+            }
+            Short('o') | Long("output") => {
+                a.output = Some(PathBuf::from(p.value().map_err(arg_err)?));
+            }
+            Long("format") => {
+                let v = string(p.value().map_err(arg_err)?)?;
+                a.format = Some(OutputFormat::parse(&v).ok_or_else(|| {
+                    CliError::input(format!("--format {v:?}: expected xlsx, html, csv or json"))
+                })?);
+            }
+            Long("profile") => {
+                a.detect.profile = Some(PathBuf::from(p.value().map_err(arg_err)?));
+            }
+            Long("settle-date") => {
+                a.detect.settle_date = Some(date_arg(&string(p.value().map_err(arg_err)?)?)?);
+            }
+            Short('h') | Long("help") => {
+                print!("{HELP}");
+                return Ok(None);
+            }
+            Value(v) => {
+                return Err(CliError::input(format!(
+                    "reconcile: unexpected argument {v:?}; statements go after --statement"
+                )));
+            }
             other => return Err(arg_err(other.unexpected())),
         }
     }

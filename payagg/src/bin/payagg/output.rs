@@ -225,6 +225,24 @@ impl Xlsx {
         Ok(())
     }
 
+    /// Text on an optional fill.
+    pub(crate) fn text(
+        &mut self,
+        sheet: &mut Worksheet,
+        row: u32,
+        c: u16,
+        text: &str,
+        fill: Option<u32>,
+    ) -> Result<(), rust_xlsxwriter::XlsxError> {
+        if fill.is_some() {
+            let fmt = self.format(None, fill);
+            sheet.write_string_with_format(row, c, text, &fmt)?;
+        } else {
+            sheet.write_string(row, c, text)?;
+        }
+        Ok(())
+    }
+
     /// The format of `scale` decimals (`None`: text) on `fill`.
     fn format(&mut self, scale: Option<u8>, fill: Option<u32>) -> Format {
         let key = (scale.unwrap_or(u8::MAX), fill);

@@ -1,0 +1,640 @@
+//! `payagg reconcile`: the books against the statements, a summary on standard output, a
+//! report file, and the month-close verdict as the exit code.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use payagg::reconcile::{
+    BookEntry, BookKind, BookStatus, Category, Discrepancy, MatchedRow, ReconcileConfig,
+    Reconciler, Report,
+};
+use payagg::{Channel, Currency, ExactAmount, Money};
+use rust_xlsxwriter::{Format, Workbook};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::detect::DetectOptions;
+use crate::error::{CliError, EXIT_OK, EXIT_OVER_THRESHOLD};
+use crate::output::{self, OutputFormat, col, write_err};
+use crate::unify::{amount, load_all, writer};
+
+/// Arguments of `reconcile`.
+#[derive(Debug, Default)]
+pub(crate) struct ReconcileArgs {
+    pub(crate) books: Option<PathBuf>,
+    pub(crate) statements: Vec<PathBuf>,
+    pub(crate) date_window: Option<u32>,
+    pub(crate) close_threshold: Option<String>,
+    pub(crate) output: Option<PathBuf>,
+    pub(crate) format: Option<OutputFormat>,
+    pub(crate) detect: DetectOptions,
+}
+
+/// Columns of the report (CSV, xlsx, html), one row per decision.
+const REPORT_COLUMNS: [&str; 19] = [
+    "result",
+    "category",
+    "rule",
+    "explanation",
+    "channel",
+    "kind",
+    "merchant_order_no",
+    "merchant_refund_no",
+    "channel_ref",
+    "books_amount",
+    "books_status",
+    "books_line",
+    "statement_gross",
+    "statement_fee",
+    "statement_file",
+    "statement_line",
+    "days_apart",
+    "unresolved",
+    "currency",
+];
+
+/// Amount columns of [`REPORT_COLUMNS`] (written as numbers in xlsx).
+const AMOUNT_COLUMNS: [usize; 4] = [9, 12, 13, 17];
+
+const TICK: &str = "\u{2713}";
+const CROSS: &str = "\u{2717}";
+/// The red of a discrepancy row (Excel's "bad" fill).
+const RED: u32 = 0x00FF_C7CE;
+
+pub(crate) fn run(args: &ReconcileArgs) -> Result<u8, CliError> {
+    let books_path = args
+        .books
+        .as_deref()
+        .ok_or_else(|| CliError::input("reconcile: --books BOOKS.csv is required"))?;
+    if args.statements.is_empty() {
+        return Err(CliError::input(
+            "reconcile: name at least one statement file with --statement FILE...",
+        ));
+    }
+    let format = match &args.output {
+        Some(_) => Some(output::choose_format(
+            args.format,
+            args.output.as_deref(),
+            &["csv", "json", "xlsx", "html"],
+        )?),
+        None => None,
+    };
+    let mut config = ReconcileConfig::default();
+    if let Some(days) = args.date_window {
+        config = config.date_window(days);
+    }
+    if let Some(pct) = &args.close_threshold {
+        config = config
+            .close_threshold_percent(pct)
+            .map_err(|e| CliError::input(format!("--close-threshold: {e}")))?;
+    }
+    let books = read_books(books_path)?;
+    let files = load_all(&args.statements, &args.detect)?;
+    let mut r = Reconciler::new(config, books).map_err(|e| CliError::file_error(books_path, &e))?;
+    for file in &files {
+        let name = file.path.display().to_string();
+        r.add_statement(name, file.records())
+            .map_err(|e| CliError::file_error(&file.path, &e))?;
+    }
+    let report = r
+        .finish()
+        .map_err(|e| CliError::input(format!("reconcile: {}", crate::error::chain(&e))))?;
+
+    let mut out = std::io::stdout().lock();
+    let summary = summary(&report);
+    if let Err(e) = out.write_all(summary.as_bytes()).and_then(|()| out.flush()) {
+        return Err(write_err(Path::new("-"), &e));
+    }
+    if let (Some(path), Some(format)) = (&args.output, format) {
+        let written = write_report(&report, format, path);
+        if written.is_err() && path.as_os_str() != "-" {
+            let _ = std::fs::remove_file(path);
+        }
+        written?;
+    }
+    Ok(if report.closes() {
+        EXIT_OK
+    } else {
+        EXIT_OVER_THRESHOLD
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Books
+
+/// Columns of the books CSV (see `payagg --help`).
+struct BookColumns {
+    order: usize,
+    refund: Option<usize>,
+    kind: usize,
+    amount: usize,
+    currency: Option<usize>,
+    status: Option<usize>,
+    occurred_at: usize,
+    channel: Option<usize>,
+    channel_ref: Option<usize>,
+}
+
+fn read_books(path: &Path) -> Result<Vec<BookEntry>, CliError> {
+    let raw = std::fs::read(path).map_err(|e| CliError::file(path, format!("cannot read: {e}")))?;
+    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t.to_owned(),
+        // Spreadsheets on Chinese Windows save CSV in GBK.
+        Err(_) => payagg::alipay::bill::decode_gbk(raw),
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| CliError::file(path, format!("line 1: {e}")))?
+        .clone();
+    let names: Vec<String> = headers.iter().map(str::to_ascii_lowercase).collect();
+    let find = |n: &str| names.iter().position(|h| h == n);
+    let need = |n: &str| {
+        find(n).ok_or_else(|| {
+            CliError::file(
+                path,
+                format!("line 1: the books have no {n} column (see payagg --help)"),
+            )
+        })
+    };
+    let cols = BookColumns {
+        order: need("merchant_order_no")?,
+        refund: find("merchant_refund_no"),
+        kind: need("kind")?,
+        amount: need("amount")?,
+        currency: find("currency"),
+        status: find("status"),
+        occurred_at: need("occurred_at")?,
+        channel: find("channel"),
+        channel_ref: find("channel_ref").or_else(|| find("channel_trade_no")),
+    };
+    let mut books = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            CliError::file(path, format!("line {line}: {e}"))
+        })?;
+        let line = rec.position().map_or(0, csv::Position::line);
+        if rec.iter().all(str::is_empty) {
+            continue;
+        }
+        let entry = book_entry(&cols, &rec, line)
+            .map_err(|msg| CliError::file(path, format!("line {line}: {msg}")))?;
+        books.push(entry);
+    }
+    Ok(books)
+}
+
+fn book_entry(c: &BookColumns, rec: &csv::StringRecord, line: u64) -> Result<BookEntry, String> {
+    let get = |i: usize| rec.get(i).unwrap_or("");
+    let opt = |i: Option<usize>| i.map(get).filter(|s| !s.is_empty());
+    let order = get(c.order);
+    if order.is_empty() {
+        return Err("merchant_order_no is empty".into());
+    }
+    let kind: BookKind = get(c.kind)
+        .parse()
+        .map_err(|_| format!("kind {:?}: expected payment or refund", get(c.kind)))?;
+    let currency = match opt(c.currency) {
+        Some(s) => Currency::from_code(s).map_err(|e| e.to_string())?,
+        None => Currency::Cny,
+    };
+    let amount = Money::parse_major(get(c.amount), currency).map_err(|e| format!("amount: {e}"))?;
+    let status: BookStatus = match opt(c.status) {
+        Some(s) => s
+            .parse()
+            .map_err(|_| format!("status {s:?}: expected success, pending, failed or closed"))?,
+        None => BookStatus::Success,
+    };
+    let at = parse_time(get(c.occurred_at))?;
+    let mut e = BookEntry::payment(order, amount, at)
+        .with_status(status)
+        .with_source_line(line);
+    if kind == BookKind::Refund {
+        e = match opt(c.refund) {
+            Some(no) => BookEntry::refund(order, no, amount, at)
+                .with_status(status)
+                .with_source_line(line),
+            None => {
+                e.kind = BookKind::Refund;
+                e
+            }
+        };
+    }
+    if let Some(ch) = opt(c.channel) {
+        let ch = Channel::from_name(&ch.to_ascii_lowercase())
+            .ok_or_else(|| format!("channel {ch:?}: expected wechat, alipay or unionpay"))?;
+        e = e.with_channel(ch);
+    }
+    if let Some(r) = opt(c.channel_ref) {
+        e = e.with_channel_ref(r);
+    }
+    Ok(e)
+}
+
+/// RFC 3339, or `YYYY-MM-DD hh:mm:ss` / `YYYY-MM-DD` in China time.
+fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t);
+    }
+    let china = payagg::clock::CHINA_OFFSET;
+    let dt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    if let Ok(t) = PrimitiveDateTime::parse(s, &dt) {
+        return Ok(t.assume_offset(china));
+    }
+    let d = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = time::Date::parse(s, &d) {
+        return Ok(d.midnight().assume_offset(china));
+    }
+    Err(format!(
+        "occurred_at {s:?}: expected RFC 3339 or 'YYYY-MM-DD hh:mm:ss' (China time)"
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Summary
+
+fn ppm_percent(ppm: u64) -> String {
+    format!("{}.{:04} %", ppm / 10_000, ppm % 10_000)
+}
+
+fn channel_name(c: Option<Channel>) -> &'static str {
+    c.map_or("-", Channel::as_str)
+}
+
+fn summary(report: &Report) -> String {
+    let t = report.totals();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Reconciled {} statement file(s): {} matched, {} discrepancies",
+        report.files().len(),
+        report.matched_count(),
+        report.discrepancies().len()
+    );
+    let _ = writeln!(s, "\nBy category:");
+    let _ = writeln!(
+        s,
+        "  {:<20} {:>9} {:>16} {:>16}  currency",
+        "category", "count", "gross", "unresolved"
+    );
+    for ((cat, cur), tally) in &t.by_category {
+        let _ = writeln!(
+            s,
+            "  {:<20} {:>9} {:>16} {:>16}  {}",
+            cat.as_str(),
+            tally.count,
+            amount(tally.gross),
+            amount(tally.unresolved),
+            cur
+        );
+    }
+    let _ = writeln!(s, "\nBy channel:");
+    let _ = writeln!(
+        s,
+        "  {:<9} {:<20} {:>9} {:>16} {:>16}  currency",
+        "channel", "category", "count", "gross", "unresolved"
+    );
+    for ((ch, cat, cur), tally) in &t.by_channel {
+        let _ = writeln!(
+            s,
+            "  {:<9} {:<20} {:>9} {:>16} {:>16}  {}",
+            channel_name(*ch),
+            cat.as_str(),
+            tally.count,
+            amount(tally.gross),
+            amount(tally.unresolved),
+            cur
+        );
+    }
+    for (ch, n) in &t.skipped {
+        let _ = writeln!(
+            s,
+            "  {ch}: {n} fee/transfer/settlement line(s) not matched against the books"
+        );
+    }
+    let _ = writeln!(s);
+    for v in &t.verdicts {
+        let _ = writeln!(
+            s,
+            "{}: unresolved {} of gross {} = {} (threshold {}): {}",
+            v.currency,
+            amount(v.unresolved),
+            amount(v.gross),
+            ppm_percent(v.ratio_ppm),
+            ppm_percent(u64::from(v.threshold_ppm)),
+            if v.closes { "closes" } else { "DOES NOT CLOSE" }
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Month close: {}",
+        if report.closes() {
+            "yes"
+        } else {
+            "no (discrepancy over the threshold)"
+        }
+    );
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// Report rows
+
+/// One decision of the report, as text cells in [`REPORT_COLUMNS`] order.
+struct Line {
+    matched: bool,
+    cells: [String; 19],
+}
+
+fn opt_amount(a: Option<ExactAmount>) -> String {
+    a.map(amount).unwrap_or_default()
+}
+
+fn discrepancy_line(report: &Report, d: &Discrepancy) -> Line {
+    let b = d.book.as_ref();
+    let st = d.statement.as_ref();
+    let kind = b
+        .map(|b| b.kind.as_str().to_owned())
+        .or_else(|| st.map(|s| s.kind.as_str().to_owned()))
+        .unwrap_or_default();
+    let file = st
+        .and_then(|s| report.files().get(s.file))
+        .cloned()
+        .unwrap_or_default();
+    Line {
+        matched: false,
+        cells: [
+            CROSS.to_owned(),
+            d.category.as_str().to_owned(),
+            d.rule.as_str().to_owned(),
+            d.rule.explain().to_owned(),
+            channel_name(d.channel).to_owned(),
+            kind,
+            d.merchant_order_no.clone().unwrap_or_default(),
+            d.merchant_refund_no.clone().unwrap_or_default(),
+            d.channel_ref.clone().unwrap_or_default(),
+            opt_amount(b.map(|b| b.amount)),
+            b.map(|b| b.status.as_str().to_owned()).unwrap_or_default(),
+            b.map(|b| b.line.to_string()).unwrap_or_default(),
+            opt_amount(st.map(|s| s.gross)),
+            opt_amount(st.map(|s| s.fee)),
+            file,
+            st.map(|s| s.line.to_string()).unwrap_or_default(),
+            d.days_apart.map(|n| n.to_string()).unwrap_or_default(),
+            amount(d.unresolved),
+            d.currency.code().to_owned(),
+        ],
+    }
+}
+
+fn matched_line(m: &MatchedRow<'_>) -> Line {
+    let books = ExactAmount::from_money(m.amount()).unwrap_or(ExactAmount::ZERO);
+    let gross = if m.kind() == BookKind::Refund {
+        books.checked_neg().unwrap_or(books)
+    } else {
+        books
+    };
+    Line {
+        matched: true,
+        cells: [
+            TICK.to_owned(),
+            Category::Matched.as_str().to_owned(),
+            m.rule().as_str().to_owned(),
+            m.rule().explain().to_owned(),
+            m.channel().as_str().to_owned(),
+            m.kind().as_str().to_owned(),
+            m.merchant_order_no().to_owned(),
+            m.merchant_refund_no().unwrap_or_default().to_owned(),
+            m.channel_ref().unwrap_or_default().to_owned(),
+            amount(books),
+            BookStatus::Success.as_str().to_owned(),
+            m.book_line().to_string(),
+            amount(gross),
+            amount(m.fee()),
+            m.file_name().to_owned(),
+            m.line().to_string(),
+            m.days_apart().to_string(),
+            amount(ExactAmount::ZERO),
+            m.amount().currency().code().to_owned(),
+        ],
+    }
+}
+
+fn lines(report: &Report) -> impl Iterator<Item = Line> + '_ {
+    report
+        .discrepancies()
+        .iter()
+        .map(|d| discrepancy_line(report, d))
+        .chain(report.matched().map(|m| matched_line(&m)))
+}
+
+fn write_report(report: &Report, format: OutputFormat, path: &Path) -> Result<(), CliError> {
+    match format {
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(writer(Some(path))?);
+            let e = |e: csv::Error| write_err(path, &e);
+            w.write_record(REPORT_COLUMNS).map_err(e)?;
+            for l in lines(report) {
+                w.write_record(&l.cells).map_err(e)?;
+            }
+            w.flush().map_err(|e| write_err(path, &e))
+        }
+        OutputFormat::Json => write_json(report, path),
+        OutputFormat::Xlsx => write_xlsx(report, path),
+        OutputFormat::Html => write_html(report, path),
+    }
+}
+
+fn write_json(report: &Report, path: &Path) -> Result<(), CliError> {
+    let t = report.totals();
+    let tally = |t: &payagg::reconcile::Tally| serde_json::json!({"count": t.count, "gross": amount(t.gross), "unresolved": amount(t.unresolved)});
+    let by_category: Vec<_> = t
+        .by_category
+        .iter()
+        .map(|((cat, cur), x)| {
+            let mut v = tally(x);
+            v["category"] = cat.as_str().into();
+            v["currency"] = cur.code().into();
+            v
+        })
+        .collect();
+    let by_channel: Vec<_> = t
+        .by_channel
+        .iter()
+        .map(|((ch, cat, cur), x)| {
+            let mut v = tally(x);
+            v["channel"] = channel_name(*ch).into();
+            v["category"] = cat.as_str().into();
+            v["currency"] = cur.code().into();
+            v
+        })
+        .collect();
+    let rows: Vec<serde_json::Value> = lines(report)
+        .map(|l| {
+            REPORT_COLUMNS
+                .iter()
+                .zip(l.cells)
+                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "closes": report.closes(),
+        "ratio_ppm": report.ratio_ppm(),
+        "verdicts": t.verdicts,
+        "files": report.files(),
+        "by_category": by_category,
+        "by_channel": by_channel,
+        "rows": rows,
+    });
+    let mut w = writer(Some(path))?;
+    serde_json::to_writer_pretty(&mut w, &doc).map_err(|e| write_err(path, &e))?;
+    w.write_all(b"\n")
+        .and_then(|()| w.flush())
+        .map_err(|e| write_err(path, &e))
+}
+
+/// The most rows one xlsx sheet holds.
+const XLSX_MAX_ROWS: u32 = 1_048_576;
+
+fn write_xlsx(report: &Report, path: &Path) -> Result<(), CliError> {
+    let e = |e: rust_xlsxwriter::XlsxError| write_err(path, &e);
+    let mut book = Workbook::new();
+    let mut xl = output::Xlsx::default();
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name("summary").map_err(e)?;
+        let mono = Format::new().set_font_name("Consolas");
+        for (i, text) in summary(report).lines().enumerate() {
+            let row = u32::try_from(i).unwrap_or(u32::MAX);
+            sheet
+                .write_string_with_format(row, 0, text, &mono)
+                .map_err(e)?;
+        }
+    }
+    let sheet = book.add_worksheet();
+    sheet.set_name("reconciliation").map_err(e)?;
+    xl.header(sheet, &REPORT_COLUMNS).map_err(e)?;
+    let mut row = 1u32;
+    for l in lines(report) {
+        if row == XLSX_MAX_ROWS - 1 {
+            sheet
+                .write_string(
+                    row,
+                    0,
+                    "… more matched rows than one sheet holds: use -o report.csv",
+                )
+                .map_err(e)?;
+            break;
+        }
+        let fill = (!l.matched).then_some(RED);
+        for (c, cell) in l.cells.iter().enumerate() {
+            if AMOUNT_COLUMNS.contains(&c) && !cell.is_empty() {
+                xl.amount(sheet, row, col(c), cell, fill).map_err(e)?;
+            } else {
+                xl.text(sheet, row, col(c), cell, fill).map_err(e)?;
+            }
+        }
+        row += 1;
+    }
+    sheet
+        .autofilter(0, 0, row.saturating_sub(1), col(REPORT_COLUMNS.len() - 1))
+        .map_err(e)?;
+    sheet.autofit();
+    book.save(path).map_err(e)
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn write_html(report: &Report, path: &Path) -> Result<(), CliError> {
+    let mut w = writer(Some(path))?;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>payagg reconciliation</title><style>\
+         body{{font-family:sans-serif}} table{{border-collapse:collapse;font-size:13px}}\
+         th,td{{border:1px solid #ccc;padding:2px 6px}} td.n{{text-align:right}}\
+         tr.bad td{{background:#ffc7ce;color:#9c0006}} tr.ok td.result{{color:#006100}}\
+         pre{{background:#f6f6f6;padding:8px}}\
+         </style></head><body>\n<h1>Reconciliation</h1>\n<p class=\"verdict\">Month close: <b>{}</b></p>\n<pre>{}</pre>\n<table>\n<tr>",
+        if report.closes() { "yes" } else { "no" },
+        html_escape(&summary(report))
+    );
+    for c in REPORT_COLUMNS {
+        let _ = write!(h, "<th>{c}</th>");
+    }
+    h.push_str("</tr>\n");
+    w.write_all(h.as_bytes()).map_err(|e| write_err(path, &e))?;
+    for l in lines(report) {
+        h.clear();
+        h.push_str(if l.matched {
+            "<tr class=\"ok\">"
+        } else {
+            "<tr class=\"bad\">"
+        });
+        for (c, cell) in l.cells.iter().enumerate() {
+            let class = if c == 0 {
+                " class=\"result\""
+            } else if AMOUNT_COLUMNS.contains(&c) {
+                " class=\"n\""
+            } else {
+                ""
+            };
+            let _ = write!(h, "<td{class}>{}</td>", html_escape(cell));
+        }
+        h.push_str("</tr>\n");
+        w.write_all(h.as_bytes()).map_err(|e| write_err(path, &e))?;
+    }
+    w.write_all(b"</table>\n</body></html>\n")
+        .and_then(|()| w.flush())
+        .map_err(|e| write_err(path, &e))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_three_spellings() {
+        let a = parse_time("2024-05-20T10:15:32+08:00").unwrap();
+        let b = parse_time("2024-05-20 10:15:32").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            parse_time("2024-05-20").unwrap(),
+            parse_time("2024-05-20T00:00:00+08:00").unwrap()
+        );
+        assert!(parse_time("20/05/2024").is_err());
+    }
+
+    #[test]
+    fn percent_of_ppm() {
+        assert_eq!(ppm_percent(1000), "0.1000 %");
+        assert_eq!(ppm_percent(37_037), "3.7037 %");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(html_escape("<a&\"b'>"), "&lt;a&amp;&quot;b&#39;&gt;");
+    }
+}
