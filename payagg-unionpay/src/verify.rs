@@ -13,6 +13,8 @@
 //!
 //! `signMethod=11`/`12` recompute the secure-key signature and compare in constant time.
 
+use std::sync::{Arc, Mutex};
+
 use payagg_core::Channel;
 use payagg_core::crypto::{Certificate, OID_SHA1_WITH_RSA, OID_SHA256_WITH_RSA};
 use payagg_core::error::{ConfigError, Error, VerificationError, VerificationKind};
@@ -118,7 +120,17 @@ impl TrustChain {
         now: OffsetDateTime,
         rule: CnRule,
     ) -> Result<(), VerificationError> {
-        let serial = leaf.serial_decimal();
+        self.check_validity(leaf, now)?;
+        self.check_chain_and_owner(leaf, rule)
+    }
+
+    /// Validity of the signer, the middle and the root at `now` (re-checked on every message,
+    /// also when the chain result is cached).
+    fn check_validity(
+        &self,
+        leaf: &Certificate,
+        now: OffsetDateTime,
+    ) -> Result<(), VerificationError> {
         for (what, c) in [
             ("signer", leaf),
             ("middle", &self.middle),
@@ -137,6 +149,16 @@ impl TrustChain {
                 .presented(now.to_string()));
             }
         }
+        Ok(())
+    }
+
+    /// Signature algorithms, issuer name and signature, CN owner (time-independent).
+    fn check_chain_and_owner(
+        &self,
+        leaf: &Certificate,
+        rule: CnRule,
+    ) -> Result<(), VerificationError> {
+        let serial = leaf.serial_decimal();
         for c in [leaf, &self.middle] {
             let oid = c.signature_algorithm_oid();
             if oid != OID_SHA1_WITH_RSA && oid != OID_SHA256_WITH_RSA {
@@ -195,6 +217,9 @@ pub struct Verifier {
     chain: Option<TrustChain>,
     rule: CnRule,
     secure_key: Option<SecretString>,
+    /// The last `signPubKeyCert` (exact text) whose chain and CN checked out. Validity is
+    /// still checked against the clock on every message.
+    accepted: Arc<Mutex<Option<(String, Certificate)>>>,
 }
 
 impl Verifier {
@@ -207,6 +232,7 @@ impl Verifier {
             chain: Some(chain),
             rule,
             secure_key: None,
+            accepted: Arc::default(),
         }
     }
 
@@ -219,6 +245,7 @@ impl Verifier {
             chain: None,
             rule: CnRule::Strict,
             secure_key: Some(key),
+            accepted: Arc::default(),
         }
     }
 
@@ -271,14 +298,35 @@ impl Verifier {
                 let pem = fields.get(f::SIGN_PUB_KEY_CERT).ok_or_else(|| {
                     VerificationError::new(C, VerificationKind::UnknownKey, "no signPubKeyCert")
                 })?;
-                let leaf = Certificate::from_pem(pem).map_err(|e| {
-                    VerificationError::new(
-                        C,
-                        VerificationKind::Certificate,
-                        format!("signPubKeyCert does not parse: {}", e.reason()),
-                    )
-                })?;
-                chain.check_signer(&leaf, now, self.rule)?;
+                let cached = self
+                    .accepted
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .as_ref()
+                    .filter(|(text, _)| text == pem)
+                    .map(|(_, cert)| cert.clone());
+                let leaf = match cached {
+                    Some(leaf) => {
+                        chain.check_validity(&leaf, now)?;
+                        leaf
+                    }
+                    None => {
+                        let leaf = Certificate::from_pem(pem).map_err(|e| {
+                            VerificationError::new(
+                                C,
+                                VerificationKind::Certificate,
+                                format!("signPubKeyCert does not parse: {}", e.reason()),
+                            )
+                        })?;
+                        chain.check_signer(&leaf, now, self.rule)?;
+                        *self
+                            .accepted
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Some((pem.clone(), leaf.clone()));
+                        leaf
+                    }
+                };
                 let key = leaf.public_key().map_err(|e| {
                     VerificationError::new(C, VerificationKind::Certificate, e.reason().to_owned())
                 })?;

@@ -102,3 +102,42 @@ fn the_simulator_chain_is_what_the_client_pins() {
     );
     assert!(other.verify_issued_by(&middle).is_err());
 }
+
+#[tokio::test]
+async fn accepted_signer_is_cached_but_validity_is_rechecked_every_time() {
+    let s = server().await;
+    let clock = Arc::new(ManualClock::new(now()));
+    let c = UnionPayClient::new(base_config(&s).build().unwrap())
+        .unwrap()
+        .with_clock(clock.clone());
+    let cb = |sim: &Sim| {
+        CallbackRequest::post(
+            http::HeaderMap::new(),
+            qstring::form_encode(&sim.sign(consume())),
+        )
+    };
+    c.verify_callback(&cb(&pki().good)).await.unwrap();
+    c.verify_callback(&cb(&pki().good)).await.unwrap();
+    // Another PEM is checked in full, the cache notwithstanding.
+    for (case, sim) in forged() {
+        assert_forged(case, &c.verify_callback(&cb(sim)).await.unwrap_err());
+    }
+    c.verify_callback(&cb(&pki().good)).await.unwrap();
+    // A tampered message with the cached certificate still fails on the signature.
+    let mut f = pki().good.sign(consume());
+    f.insert("txnAmt".into(), "2".into());
+    let e = c
+        .verify_callback(&CallbackRequest::post(
+            http::HeaderMap::new(),
+            qstring::form_encode(&f),
+        ))
+        .await
+        .unwrap_err();
+    assert_bad_signature(&e);
+    // The signer expires (2026-01-01): refused although its chain was cached.
+    clock.set(time::macros::datetime!(2026-01-02 00:00 UTC));
+    assert_forged(
+        "cached, then expired",
+        &c.verify_callback(&cb(&pki().good)).await.unwrap_err(),
+    );
+}
