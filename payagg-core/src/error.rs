@@ -48,6 +48,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// For a verification error on the answer to a write, mark the outcome unknown (see
+    /// [`VerificationError::after_write`]); every other error is returned unchanged.
+    #[must_use]
+    pub fn after_write(self) -> Self {
+        match self {
+            Error::Verification(e) => Error::Verification(e.after_write()),
+            other => other,
+        }
+    }
+
     /// `true` when sending the same request again may succeed (timeouts, connection errors,
     /// rate limits and channel-side system errors). For pay and refund, query first: see
     /// [`Error::outcome_unknown`].
@@ -69,10 +79,8 @@ impl Error {
     #[must_use]
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            Error::Config(_)
-            | Error::InvalidInput(_)
-            | Error::Unsupported(_)
-            | Error::Verification(_) => false,
+            Error::Config(_) | Error::InvalidInput(_) | Error::Unsupported(_) => false,
+            Error::Verification(e) => e.outcome_unknown,
             Error::Timeout(_) => true,
             Error::Transport(e) => e.request_sent,
             Error::Decode(_) => true,
@@ -314,16 +322,23 @@ impl fmt::Display for VerificationKind {
 ///
 /// It names what was expected and what was presented, so "verify failed" never comes without
 /// the key id, serial or field involved. Never carries secret material.
+///
+/// When the message that failed was the *answer* to a write (pay, refund, cancel, transfer),
+/// the channel may have carried the write out although its answer cannot be trusted: such an
+/// error is marked with [`VerificationError::after_write`] and reports
+/// [`Error::outcome_unknown`], so the caller queries before sending the write again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{channel} verification failed: {kind}: {detail}{}{}",
+#[error("{channel} verification failed: {kind}: {detail}{}{}{}",
     .expected.as_ref().map(|e| format!("; expected {e}")).unwrap_or_default(),
-    .presented.as_ref().map(|p| format!("; presented {p}")).unwrap_or_default())]
+    .presented.as_ref().map(|p| format!("; presented {p}")).unwrap_or_default(),
+    if *.outcome_unknown { "; the write's outcome is unknown, query before retrying" } else { "" })]
 pub struct VerificationError {
     channel: Channel,
     kind: VerificationKind,
     detail: String,
     expected: Option<String>,
     presented: Option<String>,
+    outcome_unknown: bool,
 }
 
 impl VerificationError {
@@ -335,7 +350,14 @@ impl VerificationError {
             detail: detail.into(),
             expected: None,
             presented: None,
+            outcome_unknown: false,
         }
+    }
+    /// Mark the failure as one on the answer to a write the channel may have carried out.
+    #[must_use]
+    pub fn after_write(mut self) -> Self {
+        self.outcome_unknown = true;
+        self
     }
     /// What key, serial or value was expected.
     #[must_use]
@@ -594,6 +616,23 @@ mod tests {
         let e = Error::from(e);
         assert!(!e.is_retryable());
         assert!(!e.outcome_unknown());
+        let after_write = Error::from(
+            VerificationError::new(
+                Channel::Unionpay,
+                VerificationKind::BadSignature,
+                "refund answer",
+            )
+            .after_write(),
+        );
+        assert!(
+            after_write.outcome_unknown(),
+            "a forged answer to a write leaves the outcome unknown"
+        );
+        assert!(
+            !after_write.is_retryable(),
+            "query first, never resend blindly"
+        );
+        assert!(after_write.to_string().contains("query before retrying"));
     }
 
     #[test]

@@ -219,6 +219,9 @@ impl UnionPayClient {
 
     /// Signs, posts and verifies; returns the verified answer.
     async fn post(&self, url: &str, fields: Fields) -> Result<Fields> {
+        // Query (00) and file transfer (76) only read; every other txnType moves money, and a
+        // forged answer to it leaves the outcome unknown.
+        let is_write = !matches!(get(&fields, f::TXN_TYPE), "00" | "76");
         let signed = sign::sign(fields, &self.config.signer)?;
         let body = form_encode(&signed);
         let req = http::Request::builder()
@@ -249,7 +252,10 @@ impl UnionPayClient {
             ))
             .into());
         }
-        self.config.verifier.verify(&fields, self.clock.now())?;
+        self.config
+            .verifier
+            .verify(&fields, self.clock.now())
+            .map_err(|e| if is_write { e.after_write() } else { e })?;
         Ok(fields)
     }
 

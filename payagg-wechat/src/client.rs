@@ -415,6 +415,8 @@ impl WechatPayClient {
         body: Option<Vec<u8>>,
         serial: Option<&str>,
     ) -> Result<Verified> {
+        // An answer to a write that fails verification leaves the write's outcome unknown.
+        let is_write = method != Method::GET;
         let resp = self
             .send_signed(method, target, body, "application/json", serial)
             .await?;
@@ -426,7 +428,9 @@ impl WechatPayClient {
                 request_id(resp.headers()),
             ));
         }
-        self.verify(resp.headers(), resp.body()).await?;
+        self.verify(resp.headers(), resp.body())
+            .await
+            .map_err(|e| if is_write { e.after_write() } else { e })?;
         if status == StatusCode::ACCEPTED {
             // "请使用原参数重复请求一遍": accepted but not processed.
             return Err(payagg_core::error::GatewayError::new(
