@@ -213,6 +213,7 @@ fn mt940_unbalanced_and_truncated() {
 const CSV_CCB: &str = "中国建设银行 账户明细\n\
 账号,44050100000000001234\n\
 户名,某某商贸有限公司\n\
+\n\
 期初余额,\"1,000.00\"\n\
 交易时间,借方发生额,贷方发生额,余额,币种,对方户名,对方账号,摘要,交易流水号\n\
 2024-05-21 09:02:11,,81.67,\"1,081.67\",人民币,财付通支付科技有限公司,1234,微信支付结算 1900000109,T0001\n\
@@ -236,7 +237,7 @@ fn csv_utf8_two_columns() {
         .iter()
         .map(|e| (e.amount.to_string(), e.source_line, e.reference.clone()))
         .collect();
-    assert_eq!(e[0], ("81.67".into(), 6, Some("T0001".into())));
+    assert_eq!(e[0], ("81.67".into(), 7, Some("T0001".into())));
     assert_eq!(e[1].0, "-11.00");
     assert_eq!(st.entries[0].time.unwrap().hour(), 9);
     assert_eq!(
@@ -296,7 +297,7 @@ fn csv_unbalanced_and_bad_rows_name_the_line() {
         .parse(bad.as_bytes(), "ccb.csv")
         .unwrap_err();
     let Error::Decode(d) = &e else { panic!() };
-    assert_eq!(d.location(), Some("ccb.csv:7"));
+    assert_eq!(d.location(), Some("ccb.csv:8"));
     let u = unbalanced(&e);
     assert_eq!(
         (
@@ -311,14 +312,14 @@ fn csv_unbalanced_and_bad_rows_name_the_line() {
     let e = BankCsvProfile::default()
         .parse(bad.as_bytes(), "ccb.csv")
         .unwrap_err();
-    assert_eq!(unbalanced(&e).line(), 10);
+    assert_eq!(unbalanced(&e).line(), 11);
     // A malformed date.
     let bad = CSV_CCB.replace("2024-05-21 10:15:00", "2024-13-21 10:15:00");
     let e = BankCsvProfile::default()
         .parse(bad.as_bytes(), "ccb.csv")
         .unwrap_err();
     let Error::Decode(d) = &e else { panic!() };
-    assert_eq!(d.location(), Some("ccb.csv:7"));
+    assert_eq!(d.location(), Some("ccb.csv:8"));
     // Both debit and credit.
     let bad = CSV_CCB.replace(",,81.67,", ",1.00,81.67,");
     assert!(
@@ -378,7 +379,7 @@ fn bank_credits_settle_channel_days() {
         .iter()
         .map(|m| (m.group.channel, m.group.rows, m.bank_line))
         .collect();
-    assert_eq!(m, vec![(Channel::Wechat, 2, 6), (Channel::Alipay, 1, 8)]);
+    assert_eq!(m, vec![(Channel::Wechat, 2, 7), (Channel::Alipay, 1, 9)]);
     assert_eq!(rep.unmatched_groups.len(), 1);
     assert_eq!(rep.unmatched_credits, Vec::<usize>::new());
 }

@@ -307,6 +307,15 @@ fn parse_with(pattern: &str, s: &str) -> Option<(Date, Option<Time>)> {
     Some((date, Some(t)))
 }
 
+fn line_of(text: &[u8], byte: u64) -> u64 {
+    let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+    // The position may point at blank lines the csv crate skipped before the record.
+    while text.get(end).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        end += 1;
+    }
+    1 + text[..end].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 struct Row {
     line: u64,
     date: Date,
@@ -380,10 +389,15 @@ impl BankCsvProfile {
         let lines: Vec<&str> = text.lines().collect();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| {
-                let line = e.position().map_or(last_line, |p| p.line());
+                let line = e
+                    .position()
+                    .map_or(last_line, |p| line_of(text.as_bytes(), p.byte()));
                 decode_at(source, line, format!("bank CSV ({}): {e}", self.name))
             })?;
-            let line = rec.position().map_or(last_line, |p| p.line());
+            // The csv crate does not count blank lines; count them from byte offsets.
+            let line = rec
+                .position()
+                .map_or(last_line, |p| line_of(text.as_bytes(), p.byte()));
             last_line = line;
             let cells: Vec<String> = rec
                 .iter()

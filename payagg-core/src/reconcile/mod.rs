@@ -56,6 +56,7 @@
 //! [`match_settlements`] matches a channel's net per settlement day to bank credits.
 
 mod book;
+mod books_csv;
 mod engine;
 mod report;
 mod settlement;
@@ -65,6 +66,7 @@ pub(crate) mod sum;
 use time::{Date, UtcOffset};
 
 pub use book::{BookEntry, BookKind, BookStatus, ExpectedFee};
+pub use books_csv::{BOOKS_COLUMNS, BooksCsv};
 pub use engine::Reconciler;
 pub use report::{
     BookSide, Category, Discrepancy, MatchedRow, Report, Rule, Side, StatementSide, Tally, Totals,
