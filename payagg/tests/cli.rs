@@ -550,6 +550,7 @@ fn reconcile(dir: &Path, books: &str, bill: &[u8], extra: &[&str]) -> Output {
     let st = dir.join("bill.csv");
     std::fs::write(&st, bill).unwrap();
     let mut args = vec!["reconcile", "--books", s(&b), "--statement", s(&st)];
+    // Further statement files follow the first; options follow them.
     args.extend_from_slice(extra);
     payagg(&args)
 }
@@ -670,4 +671,40 @@ async fn reconcile_unusable_input_exit_2() {
     let o = payagg(&["reconcile", "--books", s(&dir.join("books.csv"))]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--statement"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_matches_the_days_net_to_a_bank_credit() {
+    let dir = scratch("rec_settle");
+    let (plain, _, date) = mock_bill(None).await;
+    let next = date.next_day().unwrap();
+    let yymmdd = |d: time::Date| {
+        format!(
+            "{:02}{:02}{:02}",
+            d.year() % 100,
+            u8::from(d.month()),
+            d.day()
+        )
+    };
+    // Net of the day: 10.00 + 260.00 − 30.00 − 1.44 fees = 238.56.
+    let mt940 = format!(
+        ":20:S1\r\n:25:6222000011112222\r\n:28C:1/1\r\n:60F:C{d}CNY1000,00\r\n\
+         :61:{n}{nmd}C238,56NTRFNONREF//B001\r\n:86:TENPAY SETTLEMENT\r\n:62F:C{n}CNY1238,56\r\n",
+        d = yymmdd(date),
+        n = yymmdd(next),
+        nmd = &yymmdd(next)[2..],
+    );
+    let bank = dir.join("bank.sta");
+    std::fs::write(&bank, mt940).unwrap();
+    let o = reconcile(&dir, &mock_books(date), &plain, &[s(&bank)]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{out}{}", stderr(&o));
+    assert!(
+        out.contains("Settlements: 1 channel-day(s) matched"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("wechat {date} net 238.56 CNY")),
+        "{out}"
+    );
 }

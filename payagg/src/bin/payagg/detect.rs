@@ -101,6 +101,11 @@ impl Loaded {
         }
     }
 
+    /// Whether this is a bank statement (its records are settlements' counterparts).
+    pub(crate) fn is_bank(&self) -> bool {
+        matches!(self.source, Source::Bank { .. })
+    }
+
     /// The size of what the parser reads, for progress.
     pub(crate) fn len(&self) -> u64 {
         match &self.source {

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use payagg::reconcile::{
     BookEntry, BookKind, BookStatus, Category, Discrepancy, MatchedRow, ReconcileConfig,
-    Reconciler, Report,
+    Reconciler, Report, SettlementConfig, SettlementReport, match_settlements,
 };
-use payagg::{Channel, Currency, ExactAmount, Money};
+use payagg::{Channel, Currency, ExactAmount, Money, StatementRecord};
 use rust_xlsxwriter::{Format, Workbook};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -101,8 +101,12 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<u8, CliError> {
         .finish()
         .map_err(|e| CliError::input(format!("reconcile: {}", crate::error::chain(&e))))?;
 
+    let settlements = settlements(&files, args.date_window)?;
     let mut out = std::io::stdout().lock();
-    let summary = summary(&report);
+    let mut summary = summary(&report);
+    if let Some(st) = &settlements {
+        summary.push_str(&settlement_summary(st));
+    }
     if let Err(e) = out.write_all(summary.as_bytes()).and_then(|()| out.flush()) {
         return Err(write_err(Path::new("-"), &e));
     }
@@ -253,6 +257,73 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
     Err(format!(
         "occurred_at {s:?}: expected RFC 3339 or 'YYYY-MM-DD hh:mm:ss' (China time)"
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Settlements
+
+/// When bank statements are among the files: each channel's net per settlement day
+/// against the bank credits.
+fn settlements(
+    files: &[crate::detect::Loaded],
+    date_window: Option<u32>,
+) -> Result<Option<SettlementReport>, CliError> {
+    if !files.iter().any(crate::detect::Loaded::is_bank) {
+        return Ok(None);
+    }
+    let bank: Vec<StatementRecord> = files
+        .iter()
+        .filter(|f| f.is_bank())
+        .flat_map(|f| f.records().filter_map(Result::ok))
+        .collect();
+    // Every file already streamed once without error through the reconciler.
+    let channel = files
+        .iter()
+        .filter(|f| !f.is_bank())
+        .flat_map(|f| f.records().filter_map(Result::ok));
+    let mut config = SettlementConfig::default();
+    if let Some(days) = date_window {
+        config = config.date_window(days);
+    }
+    match_settlements(channel, bank, &config)
+        .map(Some)
+        .map_err(|e| CliError::input(format!("settlements: {}", crate::error::chain(&e))))
+}
+
+fn settlement_summary(st: &SettlementReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nSettlements: {} channel-day(s) matched to bank credits, {} not found in the bank statements, {} bank credit(s) unexplained",
+        st.matched.len(),
+        st.unmatched_groups.len(),
+        st.unmatched_credits.len()
+    );
+    for m in &st.matched {
+        let _ = writeln!(
+            s,
+            "  {} {} net {} {} = bank credit at line {} on {} ({} day(s) later)",
+            m.group.channel,
+            m.group.settle_date,
+            amount(m.group.net),
+            m.group.currency,
+            m.bank_line,
+            m.bank_date,
+            m.days_apart
+        );
+    }
+    for g in &st.unmatched_groups {
+        let _ = writeln!(
+            s,
+            "  {} {} net {} {} ({} rows): no bank credit",
+            g.channel,
+            g.settle_date,
+            amount(g.net),
+            g.currency,
+            g.rows
+        );
+    }
+    s
 }
 
 // ---------------------------------------------------------------------------------------
