@@ -31,6 +31,7 @@ use crate::config::Config;
 use crate::convert;
 use crate::crypto::decrypt_resource;
 use crate::sign::{self, AuthorizationHeader, encode_path_segment, encode_query_value, headers};
+use crate::text::{check_opt, check_text};
 use crate::verify::{PUBLIC_KEY_ID_PREFIX, SignatureHeaders, verify_signed};
 use crate::wire;
 
@@ -567,6 +568,8 @@ impl WechatPayClient {
                 InvalidInput::new("description", "WeChat allows at most 127 characters").into(),
             );
         }
+        check_text("description", &req.description)?;
+        check_opt("attach", req.attach.as_deref())?;
         let notify_url = req
             .notify_url
             .clone()
@@ -1016,6 +1019,7 @@ impl Gateway for WechatPayClient {
                     InvalidInput::new("reason", "WeChat allows at most 80 characters").into(),
                 );
             }
+            check_opt("reason", req.reason.as_deref())?;
             let (transaction_id, out_trade_no) = match &req.trade {
                 TradeRef::MerchantOrderNo(n) => (None, Some(n.as_str().to_owned())),
                 TradeRef::ChannelTradeNo(n) => (Some(n.as_str().to_owned()), None),

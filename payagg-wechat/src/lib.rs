@@ -129,6 +129,7 @@ pub mod doc_support;
 pub mod error;
 pub mod micropay;
 pub mod sign;
+pub mod text;
 pub mod transfer;
 pub mod verify;
 pub mod wire;

@@ -556,3 +556,25 @@ async fn unreadable_answer_then_paid() {
     assert_eq!(t.status, TradeStatus::Success);
     assert_eq!(h.sleeper.slept(), [5, 5]);
 }
+
+#[tokio::test]
+async fn four_byte_characters_are_refused_before_sending() {
+    let h = harness(SignType::Md5, schedule()).await;
+    catch_all(&h.server).await;
+    for (field, req) in [
+        ("attach", request().attach("桌号 7 🍜")),
+        ("device_info", request().device_info("till-😀")),
+        ("goods_tag", request().goods_tag("🎁")),
+        ("description", {
+            let mut r = request();
+            r.body = "面条🍜".into();
+            r
+        }),
+    ] {
+        match h.client.pay(&req).await {
+            Err(payagg_core::Error::InvalidInput(e)) => assert_eq!(e.field(), field, "{e}"),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert!(h.server.received_requests().await.unwrap().is_empty());
+}

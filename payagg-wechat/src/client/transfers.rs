@@ -18,6 +18,7 @@ use crate::CHANNEL;
 use crate::config::check_scene_id;
 use crate::convert;
 use crate::sign::{encode_path_segment, encode_query_value};
+use crate::text::{check_opt, check_text};
 use crate::transfer::{
     TransferBatch, TransferBatchRequest, TransferBillRequest, TransferCancellation,
 };
@@ -41,6 +42,7 @@ fn check_remark(remark: &str, field: &'static str) -> Result<()> {
     if remark.chars().count() > 32 {
         return Err(InvalidInput::new(field, "WeChat allows at most 32 characters").into());
     }
+    check_text(field, remark)?;
     Ok(())
 }
 
@@ -133,6 +135,14 @@ impl WechatPayClient {
                 .scene_report_infos
                 .as_deref()
                 .unwrap_or(&self.config.transfer_scene_report_infos);
+            check_opt("user_recv_perception", req.user_recv_perception.as_deref())?;
+            for i in infos {
+                check_text("transfer_scene_report_infos", &i.info_type)?;
+                check_text("transfer_scene_report_infos", &i.info_content)?;
+            }
+            if let Some(name) = &t.payee_name {
+                check_text("user_name", name.expose())?;
+            }
             let transfer_amount = convert::amount_to_wire(t.amount, "amount")?;
             let (user_name, serial) = match &t.payee_name {
                 Some(name) => {
@@ -282,6 +292,14 @@ impl WechatPayClient {
                 .clone()
                 .unwrap_or_else(|| self.config.transfer_scene_id.clone());
             check_scene_id(&scene_id).map_err(|r| InvalidInput::new("scene_id", r))?;
+            check_text("batch_name", &req.batch_name)?;
+            check_text("batch_remark", &req.batch_remark)?;
+            for d in &req.details {
+                check_remark(&d.remark, "remark")?;
+                if let Some(n) = &d.user_name {
+                    check_text("user_name", n.expose())?;
+                }
+            }
             let key = if req.details.iter().any(|d| d.user_name.is_some()) {
                 Some(self.encryption_key().await?)
             } else {

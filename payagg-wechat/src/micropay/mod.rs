@@ -256,6 +256,7 @@ impl MicropayRequest {
                 format!("{n} characters; WeChat body needs 1 to 127"),
             ));
         }
+        crate::text::check_text("description", &body)?;
         let valid_code = auth_code.len() == 18
             && auth_code.bytes().all(|b| b.is_ascii_digit())
             && matches!(&auth_code[..2], "10" | "11" | "12" | "13" | "14" | "15");
@@ -431,6 +432,11 @@ impl MicropayClient {
     ///   names the last answer.
     /// - [`Error::InvalidInput`], [`Error::Transport`] (not sent) when nothing was sent.
     pub async fn pay(&self, req: &MicropayRequest) -> Result<Trade> {
+        // The public fields may have been changed after `new`: check every free text.
+        crate::text::check_text("description", &req.body)?;
+        crate::text::check_opt("attach", req.attach.as_deref())?;
+        crate::text::check_opt("device_info", req.device_info.as_deref())?;
+        crate::text::check_opt("goods_tag", req.goods_tag.as_deref())?;
         match self.micropay(req).await {
             Ok(trade) => return Ok(trade),
             Err(e) => {

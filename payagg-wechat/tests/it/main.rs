@@ -16,6 +16,7 @@ mod pay;
 mod query;
 mod refund;
 mod statement;
+mod text;
 mod transfer;
 mod verification;
 
