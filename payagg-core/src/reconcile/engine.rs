@@ -264,7 +264,12 @@ impl Reconciler {
                 self.statement_only(file, r, Category::Duplicate, Rule::RepeatedKey, Some(b));
             }
             Some((b, rule)) => self.decide(b, file, r, rule),
-            None if no_merchant_key && self.config.fallback => self.pending.push((file, r)),
+            None if no_merchant_key && self.config.fallback => {
+                // Held until the fallback pass: without the raw line, which no report uses.
+                let mut r = r;
+                r.raw = String::new();
+                self.pending.push((file, r));
+            }
             None => {
                 self.statement_only(file, r, Category::MissingInBooks, Rule::NoCounterpart, None)
             }
