@@ -642,18 +642,18 @@ async fn reconcile_unusable_input_exit_2() {
     let o = reconcile(&dir, &no_amount, &plain, &[]);
     assert_eq!(code(&o), 2);
     assert!(
-        stderr(&o).contains("books.csv: line 1") && stderr(&o).contains("amount"),
+        stderr(&o).contains("books.csv:1") && stderr(&o).contains("amount"),
         "{}",
         stderr(&o)
     );
     let bad_amount = books.replace("260.00", "26O.00");
     let o = reconcile(&dir, &bad_amount, &plain, &[]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("books.csv: line 3"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("books.csv:3"), "{}", stderr(&o));
     let bad_kind = books.replace(",refund,", ",chargeback,");
     let o = reconcile(&dir, &bad_kind, &plain, &[]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("line 4"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("books.csv:4"), "{}", stderr(&o));
     let o = reconcile(&dir, &books, &plain[..plain.len() / 2], &[]);
     assert_eq!(code(&o), 2);
     assert!(

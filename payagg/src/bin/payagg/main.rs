@@ -58,13 +58,16 @@ reconcile
     and channel. BOOKS.csv has a header row with these columns (any order, extra ignored):
         merchant_order_no   the order number (required)
         merchant_refund_no  the refund number, empty for payments
-        kind                payment or refund
-        amount              decimal yuan, positive (12.30)
+        kind                payment or refund (required)
+        amount              decimal yuan, positive: 12.30 (required)
         currency            CNY, USD, ... (empty: CNY)
-        status              success, closed, refunded, pending, ... as the books record it
-        occurred_at         RFC 3339 (2024-05-20T10:15:32+08:00) or 'YYYY-MM-DD hh:mm:ss' China time
+        status              success, pending, failed, closed (and paid, refunded, revoked, ...)
+        occurred_at         RFC 3339 (2024-05-20T10:15:32+08:00) or 'YYYY-MM-DD hh:mm:ss' China time (required)
         channel             optional: wechat, alipay or unionpay
-        channel_ref         optional: the channel's trade (refund) number
+        channel_trade_no    optional: the channel's trade (refund) number
+        expected_fee        optional: the fee expected, a positive charge (0.00600)
+        fee_rate            optional: the fee rate in percent (0.6)
+    UTF-8 or GBK.
     --books FILE           the books CSV
     --statement FILE...    one or more statement files (as for statement unify)
     --date-window DAYS     how many days apart a cross-day settlement may be matched (default 1)

@@ -6,13 +6,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use payagg::reconcile::{
-    BookEntry, BookKind, BookStatus, Category, Discrepancy, MatchedRow, ReconcileConfig,
-    Reconciler, Report, SettlementConfig, SettlementReport, match_settlements,
+    BookKind, BookStatus, BooksCsv, Category, Discrepancy, MatchedRow, ReconcileConfig, Reconciler,
+    Report, SettlementConfig, SettlementReport, match_settlements,
 };
-use payagg::{Channel, Currency, ExactAmount, Money, StatementRecord};
+use payagg::{Channel, ExactAmount, StatementRecord};
 use rust_xlsxwriter::{Format, Workbook};
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::detect::DetectOptions;
 use crate::error::{CliError, EXIT_OK, EXIT_OVER_THRESHOLD};
@@ -89,9 +87,8 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<u8, CliError> {
             .close_threshold_percent(pct)
             .map_err(|e| CliError::input(format!("--close-threshold: {e}")))?;
     }
-    let books = read_books(books_path)?;
     let files = load_all(&args.statements, &args.detect)?;
-    let mut r = Reconciler::new(config, books).map_err(|e| CliError::file_error(books_path, &e))?;
+    let mut r = reconciler(config, books_path)?;
     for file in &files {
         let name = file.path.display().to_string();
         r.add_statement(name, file.records())
@@ -127,136 +124,31 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<u8, CliError> {
 // ---------------------------------------------------------------------------------------
 // Books
 
-/// Columns of the books CSV (see `payagg --help`).
-struct BookColumns {
-    order: usize,
-    refund: Option<usize>,
-    kind: usize,
-    amount: usize,
-    currency: Option<usize>,
-    status: Option<usize>,
-    occurred_at: usize,
-    channel: Option<usize>,
-    channel_ref: Option<usize>,
-}
-
-fn read_books(path: &Path) -> Result<Vec<BookEntry>, CliError> {
+/// Reconcile `books` (streamed through core's [`BooksCsv`], so the rows are held once, by
+/// the reconciler) against nothing yet.
+fn reconciler(config: ReconcileConfig, path: &Path) -> Result<Reconciler, CliError> {
     let raw = std::fs::read(path).map_err(|e| CliError::file(path, format!("cannot read: {e}")))?;
-    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
-    let text = match std::str::from_utf8(raw) {
-        Ok(t) => t.to_owned(),
-        // Spreadsheets on Chinese Windows save CSV in GBK.
-        Err(_) => payagg::alipay::bill::decode_gbk(raw),
+    let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
+    // Spreadsheets on Chinese Windows save CSV in GBK; everything else is UTF-8.
+    let text: std::borrow::Cow<'_, [u8]> = match std::str::from_utf8(body) {
+        Ok(_) => std::borrow::Cow::Borrowed(body),
+        Err(_) => std::borrow::Cow::Owned(payagg::alipay::bill::decode_gbk(body).into_bytes()),
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| CliError::file(path, format!("line 1: {e}")))?
-        .clone();
-    let names: Vec<String> = headers.iter().map(str::to_ascii_lowercase).collect();
-    let find = |n: &str| names.iter().position(|h| h == n);
-    let need = |n: &str| {
-        find(n).ok_or_else(|| {
-            CliError::file(
-                path,
-                format!("line 1: the books have no {n} column (see payagg --help)"),
-            )
-        })
-    };
-    let cols = BookColumns {
-        order: need("merchant_order_no")?,
-        refund: find("merchant_refund_no"),
-        kind: need("kind")?,
-        amount: need("amount")?,
-        currency: find("currency"),
-        status: find("status"),
-        occurred_at: need("occurred_at")?,
-        channel: find("channel"),
-        channel_ref: find("channel_ref").or_else(|| find("channel_trade_no")),
-    };
-    let mut books = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
-            CliError::file(path, format!("line {line}: {e}"))
-        })?;
-        let line = rec.position().map_or(0, csv::Position::line);
-        if rec.iter().all(str::is_empty) {
-            continue;
+    let name = path.display().to_string();
+    let rows = BooksCsv::new(&text[..], &name).map_err(|e| CliError::file_error(path, &e))?;
+    let mut failed = None;
+    let books = rows.map_while(|r| match r {
+        Ok(b) => Some(b),
+        Err(e) => {
+            failed = Some(e);
+            None
         }
-        let entry = book_entry(&cols, &rec, line)
-            .map_err(|msg| CliError::file(path, format!("line {line}: {msg}")))?;
-        books.push(entry);
+    });
+    let r = Reconciler::new(config, books);
+    if let Some(e) = failed {
+        return Err(CliError::file_error(path, &e));
     }
-    Ok(books)
-}
-
-fn book_entry(c: &BookColumns, rec: &csv::StringRecord, line: u64) -> Result<BookEntry, String> {
-    let get = |i: usize| rec.get(i).unwrap_or("");
-    let opt = |i: Option<usize>| i.map(get).filter(|s| !s.is_empty());
-    let order = get(c.order);
-    if order.is_empty() {
-        return Err("merchant_order_no is empty".into());
-    }
-    let kind: BookKind = get(c.kind)
-        .parse()
-        .map_err(|_| format!("kind {:?}: expected payment or refund", get(c.kind)))?;
-    let currency = match opt(c.currency) {
-        Some(s) => Currency::from_code(s).map_err(|e| e.to_string())?,
-        None => Currency::Cny,
-    };
-    let amount = Money::parse_major(get(c.amount), currency).map_err(|e| format!("amount: {e}"))?;
-    let status: BookStatus = match opt(c.status) {
-        Some(s) => s
-            .parse()
-            .map_err(|_| format!("status {s:?}: expected success, pending, failed or closed"))?,
-        None => BookStatus::Success,
-    };
-    let at = parse_time(get(c.occurred_at))?;
-    let mut e = BookEntry::payment(order, amount, at)
-        .with_status(status)
-        .with_source_line(line);
-    if kind == BookKind::Refund {
-        e = match opt(c.refund) {
-            Some(no) => BookEntry::refund(order, no, amount, at)
-                .with_status(status)
-                .with_source_line(line),
-            None => {
-                e.kind = BookKind::Refund;
-                e
-            }
-        };
-    }
-    if let Some(ch) = opt(c.channel) {
-        let ch = Channel::from_name(&ch.to_ascii_lowercase())
-            .ok_or_else(|| format!("channel {ch:?}: expected wechat, alipay or unionpay"))?;
-        e = e.with_channel(ch);
-    }
-    if let Some(r) = opt(c.channel_ref) {
-        e = e.with_channel_ref(r);
-    }
-    Ok(e)
-}
-
-/// RFC 3339, or `YYYY-MM-DD hh:mm:ss` / `YYYY-MM-DD` in China time.
-fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(t);
-    }
-    let china = payagg::clock::CHINA_OFFSET;
-    let dt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    if let Ok(t) = PrimitiveDateTime::parse(s, &dt) {
-        return Ok(t.assume_offset(china));
-    }
-    let d = time::macros::format_description!("[year]-[month]-[day]");
-    if let Ok(d) = time::Date::parse(s, &d) {
-        return Ok(d.midnight().assume_offset(china));
-    }
-    Err(format!(
-        "occurred_at {s:?}: expected RFC 3339 or 'YYYY-MM-DD hh:mm:ss' (China time)"
-    ))
+    r.map_err(|e| CliError::file_error(path, &e))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -685,18 +577,6 @@ fn write_html(report: &Report, path: &Path) -> Result<(), CliError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_in_three_spellings() {
-        let a = parse_time("2024-05-20T10:15:32+08:00").unwrap();
-        let b = parse_time("2024-05-20 10:15:32").unwrap();
-        assert_eq!(a, b);
-        assert_eq!(
-            parse_time("2024-05-20").unwrap(),
-            parse_time("2024-05-20T00:00:00+08:00").unwrap()
-        );
-        assert!(parse_time("20/05/2024").is_err());
-    }
 
     #[test]
     fn percent_of_ppm() {
