@@ -74,6 +74,11 @@ impl PlatformCertificates {
             .map(|e| e.serial.clone())
     }
 
+    /// When the certificate that expires last ends (`None` when none is held).
+    pub(crate) fn latest_expiry(&self) -> Option<OffsetDateTime> {
+        self.read().iter().map(|e| e.not_after).max()
+    }
+
     /// Adds downloaded certificates (replacing same serials) and drops expired ones.
     pub(crate) fn merge(
         &self,

@@ -40,6 +40,10 @@ mod transfers;
 /// After a refresh, another unknown serial triggers a new download only this much later.
 const MIN_REFRESH_INTERVAL: time::Duration = time::Duration::seconds(60);
 
+/// While the newest platform certificate is within the refresh margin of its end, a
+/// refresh ahead of expiry happens at most this often (the Java SDK's period).
+const AHEAD_REFRESH_INTERVAL: time::Duration = time::Duration::hours(1);
+
 /// The WeChat Pay APIv3 client for one merchant (or one service provider).
 ///
 /// Cheap to share behind an `Arc`; holds the parsed keys, the platform-certificate cache and
@@ -241,6 +245,35 @@ impl WechatPayClient {
         }
     }
 
+    /// Downloads the platform certificates when the one that expires last ends within the
+    /// configured margin ([`crate::ConfigBuilder::certificate_refresh_margin`]), at most once
+    /// per [`AHEAD_REFRESH_INTERVAL`]. Never fails: the certificates held are still valid.
+    /// An empty cache is left to the first unknown serial (bootstrap).
+    async fn refresh_ahead_of_expiry(&self) {
+        let Some(store) = &self.certs else { return };
+        let now = self.clock.now();
+        let Some(latest) = store.latest_expiry() else {
+            return;
+        };
+        if latest - now > self.config.refresh_margin {
+            return;
+        }
+        // Another caller is refreshing: go on with what is held.
+        let Ok(mut last) = self.last_refresh.try_lock() else {
+            return;
+        };
+        if let Some(t) = *last
+            && now - t < AHEAD_REFRESH_INTERVAL
+        {
+            return;
+        }
+        *last = Some(now);
+        tracing::info!(expires = %latest, "platform certificate nearing its end; refreshing");
+        if let Err(e) = self.download_certificates().await {
+            tracing::warn!(error = %e, "platform certificate refresh ahead of expiry failed");
+        }
+    }
+
     async fn refresh_certificates_if_due(&self) -> Result<()> {
         let mut last = self.last_refresh.lock().await;
         let now = self.clock.now();
@@ -418,6 +451,7 @@ impl WechatPayClient {
     ) -> Result<Verified> {
         // An answer to a write that fails verification leaves the write's outcome unknown.
         let is_write = method != Method::GET;
+        self.refresh_ahead_of_expiry().await;
         let resp = self
             .send_signed(method, target, body, "application/json", serial)
             .await?;
@@ -841,6 +875,7 @@ impl WechatPayClient {
     }
 
     async fn do_verify_callback(&self, req: &CallbackRequest) -> Result<VerifiedCallback> {
+        self.refresh_ahead_of_expiry().await;
         self.verify(&req.headers, &req.body).await?;
         let env: wire::NotifyEnvelope = parse_json(&req.body, "notification")?;
         let plain = decrypt_resource(&self.config.apiv3_key, &env.resource)?;

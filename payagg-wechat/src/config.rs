@@ -12,6 +12,9 @@ use time::Duration;
 use crate::transfer::SceneReportInfo;
 use crate::verify::{DEFAULT_WINDOW, PUBLIC_KEY_ID_PREFIX};
 
+/// See [`ConfigBuilder::certificate_refresh_margin`].
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::hours(24);
+
 /// The production endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 
@@ -56,6 +59,7 @@ pub struct Config {
     pub(crate) timeouts: Timeouts,
     pub(crate) retry: RetryPolicy,
     pub(crate) window: Duration,
+    pub(crate) refresh_margin: Duration,
     pub(crate) user_agent: String,
 }
 
@@ -151,6 +155,7 @@ impl fmt::Debug for Config {
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
             .field("window", &self.window)
+            .field("refresh_margin", &self.refresh_margin)
             .finish_non_exhaustive()
     }
 }
@@ -195,6 +200,7 @@ pub struct ConfigBuilder {
     timeouts: Option<Timeouts>,
     retry: Option<RetryPolicy>,
     window: Option<Duration>,
+    refresh_margin: Option<Duration>,
     user_agent: Option<String>,
 }
 
@@ -362,6 +368,18 @@ impl ConfigBuilder {
         self
     }
 
+    /// Refresh the platform certificates ahead of expiry: once the certificate that expires
+    /// last has less than `margin` left, the next call downloads `/v3/certificates` first
+    /// (at most once an hour while that lasts; a failed download is logged and the call goes
+    /// on with the certificates held). Default: 24 hours, the period at which the official Go
+    /// SDK re-downloads (`downloader_mgr.go`), so a replacement WeChat publishes ahead of time
+    /// is picked up at least a day before the old certificate ends. Unused in public-key mode.
+    #[must_use]
+    pub fn certificate_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = Some(margin);
+        self
+    }
+
     /// A custom `User-Agent`.
     #[must_use]
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
@@ -463,6 +481,7 @@ impl ConfigBuilder {
             timeouts: self.timeouts.unwrap_or_default(),
             retry: self.retry.unwrap_or_default(),
             window: self.window.unwrap_or(DEFAULT_WINDOW),
+            refresh_margin: self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
             user_agent: self.user_agent.unwrap_or_else(|| {
                 concat!("payagg-wechat/", env!("CARGO_PKG_VERSION"), " (rust)").to_owned()
             }),

@@ -139,7 +139,8 @@ mod test_vectors;
 
 pub use client::WechatPayClient;
 pub use config::{
-    Config, ConfigBuilder, DEFAULT_BASE_URL, DEFAULT_TRANSFER_SCENE_ID, VerificationMode,
+    Config, ConfigBuilder, DEFAULT_BASE_URL, DEFAULT_REFRESH_MARGIN, DEFAULT_TRANSFER_SCENE_ID,
+    VerificationMode,
 };
 
 /// The channel this crate speaks to.

@@ -71,6 +71,7 @@ impl WechatPayClient {
             return Ok((id.clone(), key.clone()));
         }
         if let Some(store) = &self.certs {
+            self.refresh_ahead_of_expiry().await;
             if store.newest_serial(self.clock.now()).is_none()
                 && let Err(e) = self.refresh_certificates_if_due().await
             {

@@ -307,3 +307,163 @@ async fn failed_refresh_still_reports_the_unknown_serial() {
     assert_eq!(v.presented_value(), Some("ABCDEF0123"));
     assert_eq!(v.expected_value(), Some(a_serial));
 }
+
+/// A platform certificate for the fake WeChat's key ending at `not_after`, with its serial.
+fn cert_until(serial: u64, not_after: OffsetDateTime) -> (String, String) {
+    let kp = rcgen::KeyPair::from_pem_and_sign_algo(TEST_KEY_PEM, &rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["wechatpay-test".to_owned()]).unwrap();
+    params.serial_number = Some(rcgen::SerialNumber::from(serial));
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = not_after;
+    let pem = params.self_signed(&kp).unwrap().pem();
+    let sn = payagg_core::crypto::Certificate::from_pem(&pem)
+        .unwrap()
+        .serial_hex_upper();
+    (pem, sn)
+}
+
+/// [`Signed`], timestamped with the (injected) clock's time when it answers.
+struct Live(Signed, Arc<ManualClock>);
+
+impl Respond for Live {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        use payagg_core::clock::Clock as _;
+        self.0
+            .clone()
+            .timestamp(self.1.now().unix_timestamp())
+            .respond(req)
+    }
+}
+
+async fn hits(s: &MockServer, p: &str) -> Vec<Request> {
+    s.received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == p)
+        .collect()
+}
+
+fn serial_sent(r: &Request) -> String {
+    r.headers["wechatpay-serial"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn certificates_are_refreshed_before_they_expire() {
+    let s = server().await;
+    let clock = Arc::new(ManualClock::new(now()));
+    let (a_pem, a_serial) = cert_until(0xA1, now() + time::Duration::days(3));
+    let (b_pem, b_serial) = cert_until(0xB2, now() + time::Duration::days(400));
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Live(Signed::ok(TX).serial(&a_serial), clock.clone()))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .respond_with(Live(
+            Signed::ok(certificates_body(&[a_pem.clone(), b_pem])).serial(&a_serial),
+            clock.clone(),
+        ))
+        .mount(&s)
+        .await;
+    let c = WechatPayClient::new(
+        base_config(&s)
+            .platform_certificate_pem(a_pem)
+            .build()
+            .unwrap(),
+    )
+    .unwrap()
+    .with_clock(clock.clone());
+    assert_eq!(
+        c.config().verification_mode(),
+        payagg_wechat::VerificationMode::PlatformCertificates
+    );
+
+    // Three days left: nothing to do.
+    c.query(&query()).await.unwrap();
+    assert!(hits(&s, "/v3/certificates").await.is_empty());
+    clock.advance(time::Duration::hours(47));
+    c.query(&query()).await.unwrap();
+    assert!(hits(&s, "/v3/certificates").await.is_empty());
+    assert_eq!(serial_sent(&hits(&s, Q).await[1]), a_serial);
+
+    // 23 hours left (< the 24 h default margin): the next call refreshes first, then
+    // announces the replacement.
+    clock.advance(time::Duration::hours(2));
+    c.query(&query()).await.unwrap();
+    assert_eq!(hits(&s, "/v3/certificates").await.len(), 1);
+    let mut held = c.platform_certificate_serials();
+    held.sort();
+    let mut want = vec![a_serial.clone(), b_serial.clone()];
+    want.sort();
+    assert_eq!(held, want);
+    assert_eq!(serial_sent(&hits(&s, Q).await[2]), b_serial);
+
+    // The replacement is far from its end: no more downloads, even after the old one ends
+    // and WeChat signs with the new one.
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Live(Signed::ok(TX).serial(&b_serial), clock.clone()))
+        .with_priority(1)
+        .mount(&s)
+        .await;
+    clock.advance(time::Duration::days(2));
+    c.query(&query()).await.unwrap();
+    assert_eq!(hits(&s, "/v3/certificates").await.len(), 1);
+}
+
+#[tokio::test]
+async fn refresh_ahead_of_expiry_is_rate_limited_and_configurable() {
+    let s = server().await;
+    let clock = Arc::new(ManualClock::new(now()));
+    let (a_pem, a_serial) = cert_until(0xA1, now() + time::Duration::hours(20));
+    Mock::given(method("GET"))
+        .and(path(Q))
+        .respond_with(Live(Signed::ok(TX).serial(&a_serial), clock.clone()))
+        .mount(&s)
+        .await;
+    // WeChat has no replacement yet.
+    Mock::given(method("GET"))
+        .and(path("/v3/certificates"))
+        .respond_with(Live(
+            Signed::ok(certificates_body(std::slice::from_ref(&a_pem))).serial(&a_serial),
+            clock.clone(),
+        ))
+        .mount(&s)
+        .await;
+
+    // A 1-hour margin: 20 hours left is not yet due.
+    let narrow = WechatPayClient::new(
+        base_config(&s)
+            .platform_certificate_pem(a_pem.clone())
+            .certificate_refresh_margin(time::Duration::hours(1))
+            .build()
+            .unwrap(),
+    )
+    .unwrap()
+    .with_clock(clock.clone());
+    narrow.query(&query()).await.unwrap();
+    assert!(hits(&s, "/v3/certificates").await.is_empty());
+
+    // The default margin: due. One download, then none for an hour however many calls.
+    let c = WechatPayClient::new(
+        base_config(&s)
+            .platform_certificate_pem(a_pem)
+            .build()
+            .unwrap(),
+    )
+    .unwrap()
+    .with_clock(clock.clone());
+    for _ in 0..3 {
+        c.query(&query()).await.unwrap();
+    }
+    assert_eq!(hits(&s, "/v3/certificates").await.len(), 1);
+    clock.advance(time::Duration::minutes(59));
+    c.query(&query()).await.unwrap();
+    assert_eq!(hits(&s, "/v3/certificates").await.len(), 1);
+    clock.advance(time::Duration::minutes(2));
+    c.query(&query()).await.unwrap();
+    c.query(&query()).await.unwrap();
+    assert_eq!(hits(&s, "/v3/certificates").await.len(), 2);
+}
