@@ -7,6 +7,8 @@
 //! | public key | app private key + Alipay public key (bare base64 SPKI or PEM) | verify key |
 //! | certificate | app private key + `appCertPublicKey_<appid>.crt` + `alipayCertPublicKey_RSA2.crt` + `alipayRootCert.crt` | `app_cert_sn`, `alipay_root_cert_sn`, `alipay_cert_sn` → verify key, root bundle for rotated certificates |
 //!
+//! Two transports ([`Transport`]): the classic gateway and the v3 REST API.
+//!
 //! The app private key may be bare base64 (PKCS#1 "非Java" or PKCS#8 "Java", as Alipay's key
 //! tool writes it) or PEM. Partner (ISV) mode: set [`ConfigBuilder::app_auth_token`]; core's
 //! `SubMerchant` is not used by Alipay (the token, not a merchant id, selects the merchant),
@@ -22,6 +24,47 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::aes::AesKey;
 use crate::sign::{cert_sn, root_cert_sn};
+
+/// Which Alipay API the client's server calls use ([`ConfigBuilder::transport`]).
+///
+/// Two transports, the same operations behind [`payagg_core::Gateway`] ([`Transport`]):
+///
+/// | transport | endpoint | request signature | response signature |
+/// | --- | --- | --- | --- |
+/// | [`Transport::Classic`] (default) | `POST {gateway_url}` (`gateway.do`) | `sign` parameter over the sorted parameters | `sign` over the raw `<method>_response` node |
+/// | [`Transport::V3`] | `POST`/`GET {v3_base_url}/v3/alipay/…` (REST, JSON) | `Authorization: ALIPAY-SHA256withRSA …` | `alipay-signature` header over `{alipay-timestamp}\n{alipay-nonce}\n{body}\n` |
+///
+/// Page / WAP / App payments and notifications do not call the server (or come from Alipay)
+/// and are classic on both transports; the v3 choice applies to precreate, payment code,
+/// query, close, cancel, refund, refund query, transfer, transfer query and the bill URL.
+/// Choose v3 when the app is configured for it on the open platform ("v3 接口"); both use
+/// the same keys and certificates. In certificate mode v3 selects the Alipay certificate by
+/// the `alipay-sn` response header and never downloads one (as the official Java v3 SDK): add
+/// a rotated certificate with [`crate::AlipayClient::add_alipay_certificate`].
+///
+/// v3 specifics: every 2xx answer must carry the signature headers; a non-2xx is verified
+/// when signed (as the official PHP SDK) and otherwise reported as an unverified gateway
+/// error (never good news); `{code, message, links}` maps through the classic sub-code table
+/// (then 401 → auth, 403 → permission, 429 → rate limit, 5xx → system error), the
+/// [`payagg_core::error::GatewayError`] carrying `code` = `sub_code` = the v3 code, the HTTP
+/// status and `alipay-trace-id`. A payment-code answer without `gmt_payment` is treated like
+/// the classic `10003` (the query / cancel flow decides). The trade query is sent as `POST`
+/// (current official docs; older Java v3 docs list `GET`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Transport {
+    /// The classic OpenAPI gateway (`gateway.do`, `sign` parameter). The default.
+    #[default]
+    Classic,
+    /// The v3 REST API (`/v3/alipay/…`, `Authorization: ALIPAY-SHA256withRSA`, response
+    /// signature headers).
+    V3,
+}
+
+/// Production v3 REST base URL.
+pub const PRODUCTION_V3_BASE: &str = "https://openapi.alipay.com";
+/// Sandbox v3 REST base URL.
+pub const SANDBOX_V3_BASE: &str = "https://openapi-sandbox.dl.alipaydev.com";
 
 /// Production gateway.
 pub const PRODUCTION_GATEWAY: &str = "https://openapi.alipay.com/gateway.do";
@@ -75,6 +118,8 @@ pub struct Config {
     pub(crate) private_key: RsaPrivateKey,
     pub(crate) keys: KeyMode,
     pub(crate) gateway_url: String,
+    pub(crate) transport: Transport,
+    pub(crate) v3_base_url: String,
     pub(crate) notify_url: Option<String>,
     pub(crate) return_url: Option<String>,
     pub(crate) app_auth_token: Option<SecretString>,
@@ -101,6 +146,18 @@ impl Config {
     #[must_use]
     pub fn gateway_url(&self) -> &str {
         &self.gateway_url
+    }
+
+    /// The transport of server calls ([`Transport::Classic`] unless chosen).
+    #[must_use]
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// The v3 REST base URL (scheme and host, no trailing slash).
+    #[must_use]
+    pub fn v3_base_url(&self) -> &str {
+        &self.v3_base_url
     }
 
     /// Whether certificate mode is configured.
@@ -160,7 +217,9 @@ impl fmt::Debug for Config {
         let mut d = f.debug_struct("Config");
         d.field("app_id", &self.app_id)
             .field("private_key", &"<redacted>")
-            .field("gateway_url", &self.gateway_url);
+            .field("gateway_url", &self.gateway_url)
+            .field("transport", &self.transport)
+            .field("v3_base_url", &self.v3_base_url);
         match &self.keys {
             KeyMode::PublicKey(_) => d.field("mode", &"public key"),
             KeyMode::Cert {
@@ -197,6 +256,8 @@ pub struct ConfigBuilder {
     alipay_cert: Option<String>,
     root_cert: Option<String>,
     gateway_url: Option<String>,
+    transport: Transport,
+    v3_base_url: Option<String>,
     notify_url: Option<String>,
     return_url: Option<String>,
     app_auth_token: Option<SecretString>,
@@ -264,6 +325,32 @@ impl ConfigBuilder {
     #[must_use]
     pub fn sandbox(self) -> Self {
         self.gateway_url(SANDBOX_GATEWAY)
+    }
+
+    /// The transport of server calls (default [`Transport::Classic`]); see the module docs.
+    #[must_use]
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// Shorthand: `true` = [`Transport::V3`], `false` = [`Transport::Classic`].
+    #[must_use]
+    pub fn api_v3(self, on: bool) -> Self {
+        self.transport(if on {
+            Transport::V3
+        } else {
+            Transport::Classic
+        })
+    }
+
+    /// The v3 REST base URL. Default: the gateway URL without its `/gateway.do` path
+    /// (`https://openapi.alipay.com`, the sandbox host after [`ConfigBuilder::sandbox`], the
+    /// simulator's `http://127.0.0.1:<port>`).
+    #[must_use]
+    pub fn v3_base_url(mut self, url: impl Into<String>) -> Self {
+        self.v3_base_url = Some(url.into());
+        self
     }
 
     /// Default `notify_url` (a request's own URL wins).
@@ -382,6 +469,11 @@ impl ConfigBuilder {
             .gateway_url
             .unwrap_or_else(|| PRODUCTION_GATEWAY.to_owned());
         check_endpoint(&gateway_url)?;
+        let v3_base_url = match self.v3_base_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => default_v3_base(&gateway_url),
+        };
+        check_endpoint(&v3_base_url)?;
         let aes_key = match self.aes_key {
             Some(k) => Some(AesKey::from_base64(k.expose_secret())?),
             None => None,
@@ -391,6 +483,8 @@ impl ConfigBuilder {
             private_key,
             keys,
             gateway_url,
+            transport: self.transport,
+            v3_base_url,
             notify_url: self.notify_url,
             return_url: self.return_url,
             app_auth_token: self.app_auth_token,
@@ -399,5 +493,34 @@ impl ConfigBuilder {
             timeouts: self.timeouts.unwrap_or_default(),
             poll: self.poll.unwrap_or_default(),
         })
+    }
+}
+
+/// `https://host[:port]/…/gateway.do?x` → `https://host[:port]` (the v3 paths are absolute).
+fn default_v3_base(gateway_url: &str) -> String {
+    let no_query = gateway_url.split(['?', '#']).next().unwrap_or(gateway_url);
+    let after_scheme = no_query.find("://").map_or(0, |i| i + 3);
+    match no_query[after_scheme..].find('/') {
+        Some(i) => no_query[..after_scheme + i].to_owned(),
+        None => no_query.trim_end_matches('/').to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v3_base_from_gateway() {
+        assert_eq!(default_v3_base(PRODUCTION_GATEWAY), PRODUCTION_V3_BASE);
+        assert_eq!(default_v3_base(SANDBOX_GATEWAY), SANDBOX_V3_BASE);
+        assert_eq!(
+            default_v3_base("http://127.0.0.1:8080/gateway.do?charset=utf-8"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            default_v3_base("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
     }
 }

@@ -54,6 +54,17 @@
 //! | `verify_callback` | notifications (V1 / V2 content rules) and return URLs; ack `success` / `fail` |
 //! | `download_statement` | `alipay.data.dataservice.bill.downloadurl.query` + ZIP download, GBK decoded, totals checked |
 //!
+//! ## Transports: classic gateway or v3 REST
+//!
+//! Server calls (precreate, payment code, query, close, cancel, refund, refund query,
+//! transfer, transfer query, bill URL) go to the classic `gateway.do` by default, or to the
+//! v3 REST API with [`ConfigBuilder::transport`]`(`[`Transport::V3`]`)` (or
+//! `.api_v3(true)`): `Authorization: ALIPAY-SHA256withRSA …` requests, responses verified from
+//! the `alipay-signature` / `alipay-timestamp` / `alipay-nonce` (/ `alipay-sn`) headers, error
+//! bodies `{code, message, links}` mapped through the same sub-code table. The
+//! [`payagg_core::Gateway`] behaviour is the same on both; page / WAP / App payments and
+//! notifications are classic on both. See [`Transport`] for the details of the choice.
+//!
 //! ## Errors
 //!
 //! Everything is core's [`payagg_core::Error`]. `code`/`sub_code` map to
@@ -98,7 +109,10 @@ pub mod sign;
 pub mod wire;
 
 pub use client::{AlipayClient, CancelOutcome, Sleeper, TokioSleeper};
-pub use config::{Config, ConfigBuilder, PRODUCTION_GATEWAY, PollSchedule, SANDBOX_GATEWAY};
+pub use config::{
+    Config, ConfigBuilder, PRODUCTION_GATEWAY, PRODUCTION_V3_BASE, PollSchedule, SANDBOX_GATEWAY,
+    SANDBOX_V3_BASE, Transport,
+};
 
 /// The channel this crate speaks to.
 pub const CHANNEL: payagg_core::Channel = payagg_core::Channel::Alipay;

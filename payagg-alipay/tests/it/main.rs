@@ -9,4 +9,5 @@
 mod common;
 mod flows;
 mod notify;
+mod v3;
 mod vectors;
