@@ -9,6 +9,7 @@
 //! like `gross`) + `服务费`, time = `完成时间` (+08:00), `merchant_refund_no` =
 //! `退款批次号/请求号` (our `out_request_no`).
 
+use std::borrow::Cow;
 use std::io::{Cursor, Read};
 
 use payagg_core::clock::CHINA_OFFSET;
@@ -197,8 +198,59 @@ fn add(a: ExactAmount, b: ExactAmount, line: u64) -> Result<ExactAmount> {
     })
 }
 
-fn record(cols: &Columns, c: &[&str], line_no: u64, raw: &str) -> Result<StatementRecord> {
-    let get = |i: usize| c.get(i).copied().unwrap_or("");
+/// The cells of one line as byte ranges into it (split on `,`, `\t`/space trimmed): no
+/// per-line allocation, the range buffer is reused.
+#[derive(Debug, Default)]
+struct Cells {
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Cells {
+    fn split(&mut self, line: &str) {
+        self.ranges.clear();
+        let b = line.as_bytes();
+        let mut start = 0;
+        loop {
+            let end = b[start..]
+                .iter()
+                .position(|&c| c == b',')
+                .map_or(b.len(), |p| start + p);
+            let (mut s, mut e) = (start, end);
+            while s < e && matches!(b[s], b'\t' | b' ') {
+                s += 1;
+            }
+            while e > s && matches!(b[e - 1], b'\t' | b' ') {
+                e -= 1;
+            }
+            self.ranges.push((s, e));
+            if end == b.len() {
+                break;
+            }
+            start = end + 1;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Cell `i` of `line` (the line [`Cells::split`] saw; `,`, TAB and space are ASCII, so
+    /// every range lies on character boundaries).
+    fn get<'l>(&self, line: &'l str, i: usize) -> &'l str {
+        self.ranges
+            .get(i)
+            .and_then(|&(s, e)| line.get(s..e))
+            .unwrap_or("")
+    }
+}
+
+fn record(
+    cols: &Columns,
+    cells: &Cells,
+    line_no: u64,
+    line: Cow<'_, str>,
+) -> Result<StatementRecord> {
+    let get = |i: usize| cells.get(&line, i);
     let kind_word = get(cols.kind);
     let refund = match kind_word {
         "交易" => false,
@@ -241,8 +293,9 @@ fn record(cols: &Columns, c: &[&str], line_no: u64, raw: &str) -> Result<Stateme
     r.merchant_refund_no = cols.refund_no.and_then(|i| opt(get(i))).filter(|_| refund);
     r.channel_kind = kind_word.to_owned();
     r.source_line = line_no;
-    r.raw = raw.to_owned();
     let _ = cols.created;
+    // The line (already trimmed of `\r`) becomes the raw field: moved when decoding owned it.
+    r.raw = line.into_owned();
     Ok(r)
 }
 
@@ -261,43 +314,104 @@ impl StatementParser for TradeBillParser {
                 ))));
             }
         };
-        let mut cols: Option<Columns> = None;
-        let mut failed = false;
+        let mut p = LineParser::default();
         Box::new(text.lines().enumerate().filter_map(move |(i, line)| {
-            if failed {
-                return None;
-            }
             let line_no = u64::try_from(i).unwrap_or(u64::MAX).saturating_add(1);
-            let line = line.trim_end_matches('\r');
-            if line.trim().is_empty() || line.starts_with('#') {
-                return None;
+            p.line(line_no, Cow::Borrowed(line))
+        }))
+    }
+}
+
+impl TradeBillParser {
+    /// Streams the records of the detail CSV **as Alipay ships it (GBK)**, decoding line by
+    /// line: no decoded copy of the whole file, ASCII lines borrowed as they are, each
+    /// decoded line moved into its record's `raw`. Same records, errors and line numbers as
+    /// [`decode_gbk`] followed by [`StatementParser::records`] (`\n` and `,` never occur
+    /// inside a GBK / GB18030 multi-byte character, so splitting the bytes first is exact).
+    #[must_use]
+    pub fn records_gbk<'a>(&self, raw: &'a [u8]) -> Records<'a> {
+        let mut p = LineParser::default();
+        let mut pos = 0usize;
+        let mut line_no = 0u64;
+        Box::new(std::iter::from_fn(move || {
+            while pos < raw.len() && !p.failed {
+                let end = memchr::memchr(b'\n', &raw[pos..]).map_or(raw.len(), |i| pos + i);
+                let bytes = &raw[pos..end];
+                pos = end + 1;
+                line_no = line_no.saturating_add(1);
+                let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+                // Skip comment and blank lines before decoding (`#`, space, TAB are ASCII).
+                if bytes.first() == Some(&b'#') || bytes.trim_ascii().is_empty() {
+                    continue;
+                }
+                let (line, _) = encoding_rs::GBK.decode_without_bom_handling(bytes);
+                if let Some(r) = p.line(line_no, line) {
+                    return Some(r);
+                }
             }
-            let c = cells(line);
-            match &cols {
-                None => match Columns::from_header(&c) {
+            None
+        }))
+    }
+}
+
+/// The line-by-line state shared by the UTF-8 and GBK entry points.
+#[derive(Debug, Default)]
+struct LineParser {
+    cols: Option<Columns>,
+    failed: bool,
+    cells: Cells,
+}
+
+impl LineParser {
+    fn line(&mut self, line_no: u64, line: Cow<'_, str>) -> Option<Result<StatementRecord>> {
+        if self.failed {
+            return None;
+        }
+        let line = match line {
+            Cow::Borrowed(l) => Cow::Borrowed(l.trim_end_matches('\r')),
+            Cow::Owned(mut l) => {
+                let n = l.trim_end_matches('\r').len();
+                l.truncate(n);
+                Cow::Owned(l)
+            }
+        };
+        if line.trim().is_empty() || line.starts_with('#') {
+            return None;
+        }
+        self.cells.split(&line);
+        match &self.cols {
+            None => {
+                let header: Vec<&str> = (0..self.cells.len())
+                    .map(|i| self.cells.get(&line, i))
+                    .collect();
+                match Columns::from_header(&header) {
                     Some(found) => {
-                        cols = Some(found);
+                        self.cols = Some(found);
                         None
                     }
                     None => {
-                        failed = true;
+                        self.failed = true;
                         Some(Err(Error::Decode(
                             DecodeError::new("Alipay bill: header lacks a required column (支付宝交易号, 商户订单号, 业务类型, 完成时间, 订单金额（元）)")
                                 .at(format!("line {line_no}")),
                         )))
                     }
-                },
-                Some(cols) => {
-                    if c.len() + 1 < cols.width {
-                        return Some(Err(Error::Decode(
-                            DecodeError::new(format!("Alipay bill: {} cells, header has {}", c.len(), cols.width))
-                                .at(format!("line {line_no}")),
-                        )));
-                    }
-                    Some(record(cols, &c, line_no, line))
                 }
             }
-        }))
+            Some(cols) => {
+                if self.cells.len() + 1 < cols.width {
+                    return Some(Err(Error::Decode(
+                        DecodeError::new(format!(
+                            "Alipay bill: {} cells, header has {}",
+                            self.cells.len(),
+                            cols.width
+                        ))
+                        .at(format!("line {line_no}")),
+                    )));
+                }
+                Some(record(cols, &self.cells, line_no, line))
+            }
+        }
     }
 }
 
@@ -529,6 +643,45 @@ mod tests {
                 .is_err()
         );
         assert!(unzip_bill(b"not a zip").is_err());
+    }
+
+    #[test]
+    fn gbk_streaming_equals_decode_then_parse() {
+        let texts = [
+            detail(
+                &[PAY, "", REF, "  \t", PAY],
+                "#交易合计：2笔，商家实收共60.00元\r\n",
+            ),
+            // LF only, no trailing newline, a short row.
+            format!("#x\n{HEADER}\n{PAY}\n1,2,3\n{REF}"),
+            "#x\r\nfoo,bar\r\n1,2\r\n".to_owned(),
+        ];
+        for text in &texts {
+            let mut gbk = encoding_rs::GBK.encode(text).0.into_owned();
+            let utf8: Vec<_> = TradeBillParser
+                .records(decode_gbk(&gbk).as_bytes())
+                .map(|r| r.map_err(|e| e.to_string()))
+                .collect();
+            let streamed: Vec<_> = TradeBillParser
+                .records_gbk(&gbk)
+                .map(|r| r.map_err(|e| e.to_string()))
+                .collect();
+            assert!(!utf8.is_empty());
+            assert_eq!(utf8, streamed);
+            // A malformed GBK byte in a cell: both replace it the same way.
+            if let Some(i) = gbk.windows(2).position(|w| w == b"b\t") {
+                gbk[i] = 0x81;
+                let a: Vec<_> = TradeBillParser
+                    .records(decode_gbk(&gbk).as_bytes())
+                    .map(|r| r.map_err(|e| e.to_string()))
+                    .collect();
+                let b: Vec<_> = TradeBillParser
+                    .records_gbk(&gbk)
+                    .map(|r| r.map_err(|e| e.to_string()))
+                    .collect();
+                assert_eq!(a, b);
+            }
+        }
     }
 
     #[test]
