@@ -83,6 +83,75 @@ struct MicropayHook {
 struct Verified {
     status: StatusCode,
     body: Bytes,
+    /// WeChat's `Request-ID`, for support tickets.
+    request_id: Option<String>,
+}
+
+impl Verified {
+    /// The body as JSON; a decode error names the `Request-ID`.
+    fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<Answer<T>> {
+        let value = parse_json(&self.body, what)
+            .map_err(|e| tag_request_id(e, self.request_id.as_deref()))?;
+        Ok(Answer {
+            value,
+            request_id: self.request_id.clone(),
+        })
+    }
+}
+
+/// A decoded answer and the `Request-ID` it came with.
+struct Answer<T> {
+    value: T,
+    request_id: Option<String>,
+}
+
+impl<T> Answer<T> {
+    /// Applies `f` (the conversion into core's types); its errors name the `Request-ID`.
+    fn then<U>(self, f: impl FnOnce(T) -> Result<U>) -> Result<U> {
+        f(self.value).map_err(|e| tag_request_id(e, self.request_id.as_deref()))
+    }
+}
+
+/// Adds WeChat's `Request-ID` to an error about an answer: on a gateway error as its field,
+/// on verification and decode errors (which have no such field) in the detail text as
+/// `request id …`. Other errors, and any error when there is no id, are returned unchanged.
+pub(crate) fn tag_request_id(e: Error, rid: Option<&str>) -> Error {
+    let Some(rid) = rid.filter(|r| !r.is_empty()) else {
+        return e;
+    };
+    let retryable = e.is_retryable();
+    match e {
+        Error::Gateway(g) if g.request_id().is_none() => Error::Gateway(g.with_request_id(rid)),
+        Error::Verification(v) if !v.detail().contains(rid) => {
+            let unknown = Error::Verification(v.clone()).outcome_unknown();
+            let mut t = VerificationError::new(
+                v.channel(),
+                v.kind().clone(),
+                format!("{} (request id {rid})", v.detail()),
+            );
+            if let Some(x) = v.expected_value() {
+                t = t.expected(x);
+            }
+            if let Some(x) = v.presented_value() {
+                t = t.presented(x);
+            }
+            if unknown {
+                t = t.after_write();
+            }
+            Error::Verification(t)
+        }
+        Error::Decode(d) if !d.what().contains(rid) => {
+            let mut t = DecodeError::new(format!("{} (request id {rid})", d.what()));
+            if let Some(l) = d.location() {
+                t = t.at(l);
+            }
+            if retryable {
+                t = t.retryable();
+            }
+            Error::Decode(t.with_source(d))
+        }
+        other => other,
+    }
 }
 
 impl WechatPayClient {
@@ -327,12 +396,15 @@ impl WechatPayClient {
                     request_id(resp.headers()),
                 ));
             }
+            let rid = request_id(resp.headers());
+            let tag = |e: Error| tag_request_id(e, rid);
             let certs =
-                decrypt_certificates(resp.body(), |r| decrypt_resource(&self.config.apiv3_key, r))?;
+                decrypt_certificates(resp.body(), |r| decrypt_resource(&self.config.apiv3_key, r))
+                    .map_err(tag)?;
             let now = self.clock.now();
             // Authenticate the answer with a key we hold or one of the certificates whose
             // decryption with the APIv3 key just proved them genuine.
-            let sh = SignatureHeaders::from_headers(resp.headers())?;
+            let sh = SignatureHeaders::from_headers(resp.headers()).map_err(|e| tag(e.into()))?;
             let lookup = |s: &str| {
                 self.key_for(s, now).or_else(|| {
                     certs
@@ -349,7 +421,8 @@ impl WechatPayClient {
                         .map(payagg_core::crypto::Certificate::serial_hex_upper),
                 );
                 k
-            })?;
+            })
+            .map_err(|e| tag(e.into()))?;
             store.merge(&certs, now)?;
             tracing::info!(serials = ?store.serials(), "platform certificates refreshed");
             Ok(())
@@ -463,9 +536,13 @@ impl WechatPayClient {
                 request_id(resp.headers()),
             ));
         }
+        let rid = request_id(resp.headers()).map(str::to_owned);
         self.verify(resp.headers(), resp.body())
             .await
-            .map_err(|e| if is_write { e.after_write() } else { e })?;
+            .map_err(|e| {
+                let e = tag_request_id(e, rid.as_deref());
+                if is_write { e.after_write() } else { e }
+            })?;
         if status == StatusCode::ACCEPTED {
             // "请使用原参数重复请求一遍": accepted but not processed.
             return Err(payagg_core::error::GatewayError::new(
@@ -475,11 +552,13 @@ impl WechatPayClient {
                 "accepted but not processed; repeat with the same parameters",
             )
             .with_http_status(202)
-            .into());
+            .into())
+            .map_err(|e| tag_request_id(e, rid.as_deref()));
         }
         Ok(Verified {
             status,
             body: resp.into_body(),
+            request_id: rid,
         })
     }
 
@@ -489,13 +568,13 @@ impl WechatPayClient {
         method: Method,
         target: &str,
         body: Option<Vec<u8>>,
-    ) -> Result<T> {
+    ) -> Result<Answer<T>> {
         let v = self
             .config
             .retry
             .run(op, || self.call(method.clone(), target, body.clone()))
             .await?;
-        parse_json(&v.body, target)
+        v.json(target)
     }
 
     // ---------------------------------------------------------------- helpers
@@ -693,11 +772,18 @@ impl WechatPayClient {
             Error::from(DecodeError::new("prepay request serialization").with_source(e))
         })?;
         let target = format!("{}/{api}", self.tx_prefix());
-        let resp: wire::PrepayResponse = self
-            .call_json(Operation::Pay, Method::POST, &target, Some(bytes))
+        let answer = self
+            .call_json::<wire::PrepayResponse>(Operation::Pay, Method::POST, &target, Some(bytes))
             .await?;
+        let rid = answer.request_id;
+        let resp = answer.value;
         let order = req.merchant_order_no.clone();
-        let missing = |f: &str| Error::from(DecodeError::new(format!("prepay answer without {f}")));
+        let missing = |f: &str| {
+            tag_request_id(
+                Error::from(DecodeError::new(format!("prepay answer without {f}"))),
+                rid.as_deref(),
+            )
+        };
         Ok(match kind {
             SceneKind::MerchantQr => {
                 let code_url = resp.code_url.ok_or_else(|| missing("code_url"))?;
@@ -802,8 +888,8 @@ impl WechatPayClient {
                 self.call(Method::GET, &target, None)
             })
             .await;
-        let apply: wire::BillResponse = match apply {
-            Ok(v) => parse_json(&v.body, &target)?,
+        let apply: Answer<wire::BillResponse> = match apply {
+            Ok(v) => v.json(&target)?,
             Err(e)
                 if e.gateway_code().is_some_and(|c| {
                     c.replace('_', "").eq_ignore_ascii_case("NOSTATEMENTEXIST")
@@ -819,15 +905,18 @@ impl WechatPayClient {
             }
             Err(e) => return Err(e),
         };
-        if !apply.hash_type.eq_ignore_ascii_case("SHA1") {
-            return Err(DecodeError::new(format!(
-                "bill hash_type {:?} (expected SHA1)",
-                apply.hash_type
-            ))
-            .into());
-        }
-        self.check_download_url(&apply.download_url)?;
-        let file = self
+        let apply = apply.then(|apply| {
+            if !apply.hash_type.eq_ignore_ascii_case("SHA1") {
+                return Err(DecodeError::new(format!(
+                    "bill hash_type {:?} (expected SHA1)",
+                    apply.hash_type
+                ))
+                .into());
+            }
+            self.check_download_url(&apply.download_url)?;
+            Ok(apply)
+        })?;
+        let (file, file_rid) = self
             .config
             .retry
             .run(Operation::DownloadStatement, || async {
@@ -841,12 +930,14 @@ impl WechatPayClient {
                         request_id(resp.headers()),
                     ));
                 }
-                Ok(resp.into_body())
+                let rid = request_id(resp.headers()).map(str::to_owned);
+                Ok((resp.into_body(), rid))
             })
             .await?;
         // Requested with tar_type=GZIP; accept a plain file too (gzip magic decides).
         let gz = file.starts_with(&[0x1f, 0x8b]);
-        let raw = crate::bill::decode_download(file, &apply.hash_value, gz)?;
+        let raw = crate::bill::decode_download(file, &apply.hash_value, gz)
+            .map_err(|e| tag_request_id(e, file_rid.as_deref()))?;
         Ok(Statement::new(CHANNEL, date, req.kind, raw, parser))
     }
 
@@ -991,10 +1082,9 @@ impl Gateway for WechatPayClient {
                 TradeRef::ChannelTradeNo(n) => format!("id/{}", encode_path_segment(n.as_str())),
             };
             let target = format!("{}/{path}?{}", self.tx_prefix(), self.merchant_query(sub));
-            let t: wire::Transaction = self
-                .call_json(Operation::Query, Method::GET, &target, None)
-                .await?;
-            convert::trade_from_wire(&t)
+            self.call_json::<wire::Transaction>(Operation::Query, Method::GET, &target, None)
+                .await?
+                .then(|t| convert::trade_from_wire(&t))
         }
         .instrument(span)
         .await
@@ -1080,15 +1170,14 @@ impl Gateway for WechatPayClient {
             let bytes = serde_json::to_vec(&body).map_err(|e| {
                 Error::from(DecodeError::new("refund request serialization").with_source(e))
             })?;
-            let r: wire::RefundResponse = self
-                .call_json(
-                    Operation::Refund,
-                    Method::POST,
-                    "/v3/refund/domestic/refunds",
-                    Some(bytes),
-                )
-                .await?;
-            convert::refund_from_wire(&r)
+            self.call_json::<wire::RefundResponse>(
+                Operation::Refund,
+                Method::POST,
+                "/v3/refund/domestic/refunds",
+                Some(bytes),
+            )
+            .await?
+            .then(|r| convert::refund_from_wire(&r))
         }
         .instrument(span)
         .await
@@ -1106,10 +1195,14 @@ impl Gateway for WechatPayClient {
                 target.push_str("?sub_mchid=");
                 target.push_str(&encode_query_value(s.merchant_id.as_str()));
             }
-            let r: wire::RefundResponse = self
-                .call_json(Operation::QueryRefund, Method::GET, &target, None)
-                .await?;
-            convert::refund_from_wire(&r)
+            self.call_json::<wire::RefundResponse>(
+                Operation::QueryRefund,
+                Method::GET,
+                &target,
+                None,
+            )
+            .await?
+            .then(|r| convert::refund_from_wire(&r))
         }
         .instrument(span)
         .await

@@ -13,7 +13,7 @@ use payagg_core::ids::{ChannelTransferNo, MerchantTransferNo};
 use payagg_core::{Money, Operation, Payee, Transfer, operation_span};
 use tracing::Instrument as _;
 
-use super::{WechatPayClient, parse_json};
+use super::{WechatPayClient, tag_request_id};
 use crate::CHANNEL;
 use crate::config::check_scene_id;
 use crate::convert;
@@ -181,8 +181,8 @@ impl WechatPayClient {
             let v = self
                 .call_with_serial(Method::POST, BILLS, Some(bytes), serial.as_deref())
                 .await?;
-            let r: wire::TransferBillCreateResponse = parse_json(&v.body, BILLS)?;
-            convert::transfer_from_create(&r, t.amount)
+            v.json::<wire::TransferBillCreateResponse>(BILLS)?
+                .then(|r| convert::transfer_from_create(&r, t.amount))
         }
         .instrument(span)
         .await
@@ -199,10 +199,14 @@ impl WechatPayClient {
         async {
             self.transfers_direct_only("transfer bills")?;
             let target = format!("{BILLS}/out-bill-no/{}", encode_path_segment(no.as_str()));
-            let b: wire::TransferBill = self
-                .call_json(Operation::QueryTransfer, Method::GET, &target, None)
-                .await?;
-            convert::transfer_from_bill(&b)
+            self.call_json::<wire::TransferBill>(
+                Operation::QueryTransfer,
+                Method::GET,
+                &target,
+                None,
+            )
+            .await?
+            .then(|b| convert::transfer_from_bill(&b))
         }
         .instrument(span)
         .await
@@ -224,10 +228,14 @@ impl WechatPayClient {
                 "{BILLS}/transfer-bill-no/{}",
                 encode_path_segment(no.as_str())
             );
-            let b: wire::TransferBill = self
-                .call_json(Operation::QueryTransfer, Method::GET, &target, None)
-                .await?;
-            convert::transfer_from_bill(&b)
+            self.call_json::<wire::TransferBill>(
+                Operation::QueryTransfer,
+                Method::GET,
+                &target,
+                None,
+            )
+            .await?
+            .then(|b| convert::transfer_from_bill(&b))
         }
         .instrument(span)
         .await
@@ -257,8 +265,8 @@ impl WechatPayClient {
                 encode_path_segment(no.as_str())
             );
             let v = self.call(Method::POST, &target, None).await?;
-            let r: wire::TransferBillCancelResponse = parse_json(&v.body, &target)?;
-            convert::cancellation_from_wire(&r)
+            v.json::<wire::TransferBillCancelResponse>(&target)?
+                .then(|r| convert::cancellation_from_wire(&r))
         }
         .instrument(span)
         .await
@@ -346,8 +354,8 @@ impl WechatPayClient {
             let v = self
                 .call_with_serial(Method::POST, BATCHES, Some(bytes), serial)
                 .await?;
-            let r: wire::TransferBatchCreateResponse = parse_json(&v.body, BATCHES)?;
-            convert::batch_from_create(&r)
+            v.json::<wire::TransferBatchCreateResponse>(BATCHES)?
+                .then(|r| convert::batch_from_create(&r))
         }
         .instrument(span)
         .await
@@ -377,21 +385,34 @@ impl WechatPayClient {
             );
             if !details {
                 let target = format!("{base}?need_query_detail=false");
-                let r: wire::TransferBatchQueryResponse = self
-                    .call_json(Operation::QueryTransfer, Method::GET, &target, None)
-                    .await?;
-                return convert::batch_from_query(&r);
+                return self
+                    .call_json::<wire::TransferBatchQueryResponse>(
+                        Operation::QueryTransfer,
+                        Method::GET,
+                        &target,
+                        None,
+                    )
+                    .await?
+                    .then(|r| convert::batch_from_query(&r));
             }
             let mut offset = 0usize;
             let mut first: Option<wire::TransferBatchQueryResponse> = None;
+            let mut rid: Option<String>;
             loop {
                 let target = format!(
                     "{base}?need_query_detail=true&offset={offset}&limit={DETAIL_PAGE}&detail_status={}",
                     encode_query_value("ALL")
                 );
-                let page: wire::TransferBatchQueryResponse = self
-                    .call_json(Operation::QueryTransfer, Method::GET, &target, None)
+                let answer = self
+                    .call_json::<wire::TransferBatchQueryResponse>(
+                        Operation::QueryTransfer,
+                        Method::GET,
+                        &target,
+                        None,
+                    )
                     .await?;
+                let page = answer.value;
+                rid = answer.request_id;
                 let got = page.transfer_detail_list.len();
                 let total = usize::try_from(page.transfer_batch.total_num).unwrap_or(0);
                 match &mut first {
@@ -404,7 +425,7 @@ impl WechatPayClient {
                 }
             }
             let r = first.ok_or_else(|| DecodeError::new("empty batch query"))?;
-            convert::batch_from_query(&r)
+            convert::batch_from_query(&r).map_err(|e| tag_request_id(e, rid.as_deref()))
         }
         .instrument(span)
         .await
@@ -434,10 +455,14 @@ impl WechatPayClient {
                 encode_path_segment(out_batch_no.as_str()),
                 encode_path_segment(out_detail_no.as_str())
             );
-            let d: wire::TransferDetail = self
-                .call_json(Operation::QueryTransfer, Method::GET, &target, None)
-                .await?;
-            convert::transfer_from_detail(&d)
+            self.call_json::<wire::TransferDetail>(
+                Operation::QueryTransfer,
+                Method::GET,
+                &target,
+                None,
+            )
+            .await?
+            .then(|d| convert::transfer_from_detail(&d))
         }
         .instrument(span)
         .await

@@ -12,6 +12,7 @@
 )]
 
 mod callback;
+mod errors;
 mod pay;
 mod query;
 mod refund;
@@ -39,6 +40,8 @@ pub const APPID: &str = "wxd678efh567hg6787";
 pub const MERCHANT_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
 pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0000000000000024101100397200000006";
 pub const APIV3: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+/// The `Request-ID` every fake answer carries.
+pub const REQUEST_ID: &str = "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0";
 pub const NOW: i64 = 1_716_170_400; // 2024-05-20T10:00:00+08:00
 
 /// The merchant's key: generated once per test binary.
@@ -225,10 +228,7 @@ impl Respond for Signed {
             .insert_header("Wechatpay-Serial", self.serial.as_str())
             .insert_header("Wechatpay-Signature", sig.as_str())
             .insert_header("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
-            .insert_header(
-                "Request-ID",
-                "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0",
-            );
+            .insert_header("Request-ID", REQUEST_ID);
         if !body.is_empty() {
             t = t.set_body_raw(body.into_bytes(), "application/json; charset=utf-8");
         }
@@ -239,12 +239,14 @@ impl Respond for Signed {
     }
 }
 
-/// An unsigned error answer.
+/// An unsigned error answer, with a `Request-ID` as WeChat sends.
 pub fn error_body(status: u16, code: &str, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(
-        format!(r#"{{"code":"{code}","message":"{message}"}}"#).into_bytes(),
-        "application/json",
-    )
+    ResponseTemplate::new(status)
+        .insert_header("Request-ID", REQUEST_ID)
+        .set_body_raw(
+            format!(r#"{{"code":"{code}","message":"{message}"}}"#).into_bytes(),
+            "application/json",
+        )
 }
 
 /// Encrypts `plaintext` with the APIv3 key as a WeChat resource.

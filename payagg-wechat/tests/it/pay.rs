@@ -215,7 +215,11 @@ async fn system_error_is_retryable_outcome_unknown_never_retried_for_pay() {
     let c = client(pubkey_config(&s).build().unwrap());
     let e = c.pay(&req(Scene::MerchantQr)).await.unwrap_err();
     assert!(e.is_retryable() && e.outcome_unknown(), "{e}");
-    assert!(e.to_string().contains("08F5B8C2") || !e.to_string().is_empty());
+    let Error::Gateway(g) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(g.request_id(), Some(REQUEST_ID));
+    assert!(e.to_string().contains(REQUEST_ID), "{e}");
 }
 
 #[tokio::test]
