@@ -190,3 +190,27 @@ async fn close_rejects_an_unsigned_204() {
         &payagg_core::error::VerificationKind::MissingSignature
     );
 }
+
+#[tokio::test]
+async fn partner_close_sends_sp_and_sub_mchid() {
+    let s = server().await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/v3/pay/partner/transactions/out-trade-no/1217752501201407033233368018/close",
+        ))
+        .and(body_json(
+            serde_json::json!({"sp_mchid": MCHID, "sub_mchid": "1900000109"}),
+        ))
+        .and(SignedByMerchant)
+        .respond_with(Signed::ok("").status(204))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(pubkey_config(&s).partner(MCHID, APPID).build().unwrap());
+    let close = CloseRequest::new(MerchantOrderNo::new("1217752501201407033233368018").unwrap());
+    let e = c.close(&close).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidInput(_)), "{e}");
+    c.close(&close.sub_merchant(SubMerchant::new(MerchantId::new("1900000109").unwrap())))
+        .await
+        .unwrap();
+}

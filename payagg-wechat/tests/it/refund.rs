@@ -126,3 +126,50 @@ async fn refund_timeout_is_outcome_unknown() {
     let e = c.refund(&req).await.unwrap_err();
     assert!(e.outcome_unknown(), "{e}");
 }
+
+#[tokio::test]
+async fn partner_refund_and_query_name_the_sub_merchant() {
+    use payagg_core::SubMerchant;
+    use payagg_core::ids::MerchantId;
+    use wiremock::matchers::query_param;
+    let s = server().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/refund/domestic/refunds"))
+        .and(SignedByMerchant)
+        .and(body_partial_json(serde_json::json!({
+            "sub_mchid": "1900000109", "out_trade_no": "1217752501201407033233368018",
+            "out_refund_no": "R20240520001"
+        })))
+        .respond_with(Signed::ok(refund_json("PROCESSING")))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/refund/domestic/refunds/R20240520001"))
+        .and(query_param("sub_mchid", "1900000109"))
+        .and(SignedByMerchant)
+        .respond_with(Signed::ok(refund_json("SUCCESS")))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(pubkey_config(&s).partner(MCHID, APPID).build().unwrap());
+    let sub = SubMerchant::new(MerchantId::new("1900000109").unwrap());
+    let req = RefundRequest::new(
+        MerchantOrderNo::new("1217752501201407033233368018").unwrap(),
+        MerchantRefundNo::new("R20240520001").unwrap(),
+        Money::cny(40),
+        Money::cny(100),
+    )
+    .unwrap();
+    let e = c.refund(&req).await.unwrap_err();
+    assert!(matches!(e, payagg_core::Error::InvalidInput(_)), "{e}");
+    let r = c.refund(&req.sub_merchant(sub.clone())).await.unwrap();
+    assert_eq!(r.status, RefundStatus::Processing);
+    let q = c
+        .query_refund(
+            &RefundQuery::new(MerchantRefundNo::new("R20240520001").unwrap()).sub_merchant(sub),
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.status, RefundStatus::Success);
+}
