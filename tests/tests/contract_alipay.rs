@@ -240,6 +240,55 @@ async fn payment_codes_with_the_clock_moved_by_the_sleeper() {
         TradeStatus::Closed
     );
 
+    // 2816: 20000 (unknown) although the payment went through: one query finds it paid.
+    let PayAction::Completed(t) = client
+        .pay(&code("CACODE0006", "281600000000000001"))
+        .await
+        .unwrap()
+        .action
+    else {
+        panic!("2816 not completed")
+    };
+    assert_eq!(t.status, TradeStatus::Success);
+
+    // 2812: held; the payer confirms through the control API during the poll wait.
+    let holder = {
+        let server = server.clone();
+        tokio::spawn(async move {
+            loop {
+                if server
+                    .order(Channel::Alipay, "CACODE0007")
+                    .is_some_and(|o| o.status == OrderStatus::UserPaying)
+                {
+                    server.pay(Channel::Alipay, "CACODE0007", None).unwrap();
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let r = client
+        .pay(&code("CACODE0007", "281200000000000001"))
+        .await
+        .unwrap();
+    holder.await.unwrap();
+    assert!(
+        matches!(&r.action, PayAction::Completed(t) if t.status == TradeStatus::Success),
+        "{:?}",
+        r.action
+    );
+
+    // 2814: expired code, a definite failure.
+    let e = client
+        .pay(&code("CACODE0004", "281400000000000001"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Gateway(_)) && !e.outcome_unknown() && !e.is_retryable(),
+        "{}",
+        common::describe(&e)
+    );
+
     // 2815: not enough balance, a definite failure.
     let e = client
         .pay(&code("CACODE0005", "281500000000000001"))

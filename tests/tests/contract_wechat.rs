@@ -197,6 +197,20 @@ async fn payment_code_userpaying_until_the_clock_moves() {
         server.order(Channel::Wechat, "CWCODE0001").unwrap().status,
         OrderStatus::Success
     );
+    // 1016: SYSTEMERROR although the payment went through: the client's query finds it.
+    let req = PayRequest::new(
+        order("CWCODE0003"),
+        Money::cny(880),
+        "Till",
+        Scene::PaymentCode {
+            auth_code: Sensitive::new("101600000000000001".to_owned()),
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        client.pay(&req).await.unwrap().action,
+        PayAction::Completed(t) if t.status == TradeStatus::Success
+    ));
     // Refused code: a definite failure, not retryable.
     let req = PayRequest::new(
         order("CWCODE0002"),
