@@ -2,6 +2,7 @@
 //! timeouts and retries.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use payagg_core::crypto::{Certificate, RsaPrivateKey, RsaPublicKey, SecretKey32};
 use payagg_core::error::ConfigError;
@@ -201,6 +202,10 @@ pub struct ConfigBuilder {
     retry: Option<RetryPolicy>,
     window: Option<Duration>,
     refresh_margin: Option<Duration>,
+    /// Where each key or certificate was read from, to name it in parse errors.
+    sources: Vec<(&'static str, PathBuf)>,
+    /// The first file that could not be read; reported by [`ConfigBuilder::build`].
+    file_error: Option<ConfigError>,
     user_agent: Option<String>,
 }
 
@@ -251,6 +256,90 @@ impl ConfigBuilder {
     #[must_use]
     pub fn private_key_pem(mut self, pem: impl Into<String>) -> Self {
         self.private_key_pem = Some(secrecy::SecretString::from(pem.into()));
+        self
+    }
+
+    /// Reads `path` as text for the setting `what`; a failure is kept for `build`.
+    fn read_file(&mut self, what: &'static str, path: &Path) -> Option<String> {
+        self.sources.retain(|(w, _)| *w != what);
+        self.sources.push((what, path.to_owned()));
+        match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                if self.file_error.is_none() {
+                    self.file_error = Some(
+                        ConfigError::new(what, format!("cannot read {}: {e}", path.display()))
+                            .with_source(e),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// The merchant API private key read from `path` (`apiclient_key.pem`, as WeChat
+    /// issues it). A file that cannot be read or parsed fails [`ConfigBuilder::build`] with a
+    /// [`ConfigError`] naming `private_key_file` and the path.
+    #[must_use]
+    pub fn private_key_file(mut self, path: impl AsRef<Path>) -> Self {
+        if let Some(pem) = self.read_file("private_key_file", path.as_ref()) {
+            self.private_key_pem = Some(secrecy::SecretString::from(pem));
+        }
+        self
+    }
+
+    /// The merchant API certificate read from `path` (`apiclient_cert.pem`), to derive the
+    /// serial from; errors name `merchant_certificate_file` and the path.
+    #[must_use]
+    pub fn merchant_certificate_file(mut self, path: impl AsRef<Path>) -> Self {
+        if let Some(pem) = self.read_file("merchant_certificate_file", path.as_ref()) {
+            self.merchant_cert_pem = Some(pem);
+        }
+        self
+    }
+
+    /// The WeChat Pay public key `id` (`PUB_KEY_ID_…`) read from `path` (`pub_key.pem`);
+    /// errors name `wechatpay_public_key_file` and the path.
+    #[must_use]
+    pub fn wechatpay_public_key_file(
+        mut self,
+        id: impl Into<String>,
+        path: impl AsRef<Path>,
+    ) -> Self {
+        if let Some(pem) = self.read_file("wechatpay_public_key_file", path.as_ref()) {
+            self.public_key = Some((id.into(), pem));
+        }
+        self
+    }
+
+    /// The APIv3 key read from `path`: the file's text with surrounding whitespace (a
+    /// trailing newline) trimmed, which must be 32 bytes. Errors name `apiv3_key_file` and
+    /// the path, never the content.
+    #[must_use]
+    pub fn apiv3_key_file(mut self, path: impl AsRef<Path>) -> Self {
+        use secrecy::ExposeSecret;
+        let path = path.as_ref();
+        if let Some(text) = self.read_file("apiv3_key_file", path) {
+            let text = secrecy::SecretString::from(text);
+            match text.expose_secret().trim().parse::<SecretKey32>() {
+                Ok(k) => self.apiv3_key = Some(k),
+                Err(e) => {
+                    if self.file_error.is_none() {
+                        self.file_error = Some(in_file(&self.sources, "apiv3_key_file", e));
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// A platform certificate read from `path`, seeding the cache (as
+    /// [`ConfigBuilder::platform_certificate_pem`]); errors name the path.
+    #[must_use]
+    pub fn platform_certificate_file(mut self, path: impl AsRef<Path>) -> Self {
+        if let Some(pem) = self.read_file("platform_certificate_file", path.as_ref()) {
+            self = self.platform_certificate_pem(pem);
+        }
         self
     }
 
@@ -392,8 +481,13 @@ impl ConfigBuilder {
     /// # Errors
     /// [`payagg_core::Error::Config`] naming the missing or unusable setting;
     /// [`payagg_core::Error::InvalidInput`] for a malformed id or URL.
-    pub fn build(self) -> payagg_core::Result<Config> {
+    pub fn build(mut self) -> payagg_core::Result<Config> {
         use secrecy::ExposeSecret;
+        if let Some(e) = self.file_error.take() {
+            return Err(e.into());
+        }
+        let sources = std::mem::take(&mut self.sources);
+        let named = |what: &str, e: ConfigError| in_file(&sources, what, e);
         let need =
             |v: Option<String>, what: &str| v.ok_or_else(|| ConfigError::new(what, "is required"));
         let mchid = MerchantId::new(need(self.mchid, "mchid")?)?;
@@ -401,16 +495,23 @@ impl ConfigBuilder {
         let pem = self
             .private_key_pem
             .ok_or_else(|| ConfigError::new("private_key_pem", "is required"))?;
-        let signing_key = RsaPrivateKey::from_pem(pem.expose_secret())?;
+        let signing_key = RsaPrivateKey::from_pem(pem.expose_secret())
+            .map_err(|e| named("private_key_file", e))?;
         let merchant_serial = match (self.merchant_serial, self.merchant_cert_pem) {
             (Some(s), _) => s.trim().to_ascii_uppercase(),
             (None, Some(pem)) => {
-                let cert = Certificate::from_pem(&pem)?;
-                let pk = cert.public_key()?;
+                let cert = Certificate::from_pem(&pem)
+                    .map_err(|e| named("merchant_certificate_file", e))?;
+                let pk = cert
+                    .public_key()
+                    .map_err(|e| named("merchant_certificate_file", e))?;
                 if &pk != signing_key.public_key() {
-                    return Err(ConfigError::new(
-                        "merchant_certificate_pem",
-                        "the certificate does not belong to the private key",
+                    return Err(named(
+                        "merchant_certificate_file",
+                        ConfigError::new(
+                            "merchant_certificate_pem",
+                            "the certificate does not belong to the private key",
+                        ),
                     )
                     .into());
                 }
@@ -439,7 +540,9 @@ impl ConfigBuilder {
                     )
                     .into());
                 }
-                Some((id, RsaPublicKey::from_pem(&pem)?))
+                let key = RsaPublicKey::from_pem(&pem)
+                    .map_err(|e| named("wechatpay_public_key_file", e))?;
+                Some((id, key))
             }
             None => None,
         };
@@ -490,6 +593,17 @@ impl ConfigBuilder {
 }
 
 /// WeChat's rule for `transfer_scene_id`: 1 to 36 ASCII digits and letters.
+/// Names the file `what` was read from (if it was read from one) in the parse error `e`.
+fn in_file(sources: &[(&'static str, PathBuf)], what: &str, e: ConfigError) -> ConfigError {
+    match sources.iter().find(|(w, _)| *w == what) {
+        Some((w, p)) => {
+            let reason = format!("{}: {}: {}", p.display(), e.what(), e.reason());
+            ConfigError::new(*w, reason).with_source(e)
+        }
+        None => e,
+    }
+}
+
 pub(crate) fn check_scene_id(id: &str) -> Result<(), &'static str> {
     if id.is_empty() || id.len() > 36 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err("must be 1 to 36 ASCII letters or digits");

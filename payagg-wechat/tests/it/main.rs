@@ -12,6 +12,7 @@
 )]
 
 mod callback;
+mod config_files;
 mod errors;
 mod pay;
 mod query;
