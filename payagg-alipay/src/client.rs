@@ -40,7 +40,7 @@ use crate::config::{Config, KeyMode, Transport};
 use crate::convert::{
     format_beijing, parse_beijing, parse_yuan, refund_status, trade_status, transfer_status, yuan,
 };
-use crate::error::{gateway_error, unverified_gateway_error};
+use crate::error::{gateway_error, is_unverified, unverified_gateway_error};
 use crate::form;
 use crate::sign::{self, ResponseNode, SignType};
 use crate::wire::{self, ResponseStatus, methods};
@@ -663,8 +663,9 @@ impl AlipayClient {
             }
             // 10003: the buyer must confirm: poll the whole schedule.
             Ok(_) => (sched.timeout.as_millis() / sched.interval.as_millis().max(1)).max(1),
-            // Unknown outcome: one query, then cancel.
-            Err(e) if e.outcome_unknown() => 1,
+            // Unknown outcome (20000, timeout, an answer that does not verify, an unsigned
+            // error_response): one query, then cancel.
+            Err(e) if e.outcome_unknown() || is_unverified(&e) => 1,
             Err(e) => return Err(e),
         };
         let query = QueryRequest::new(TradeRef::MerchantOrderNo(order.clone()));
@@ -677,11 +678,8 @@ impl AlipayClient {
                 Ok(t) if t.status == TradeStatus::Closed => {
                     return Ok(PayResponse::new(order, PayAction::Pending(t)));
                 }
-                Ok(_) => {}
-                Err(e)
-                    if e.outcome_unknown()
-                        || e.gateway_kind() == Some(GatewayErrorKind::NotFound) => {}
-                Err(e) => return Err(e),
+                // Still waiting, or no answer that decides anything: the cancel decides.
+                Ok(_) | Err(_) => {}
             }
         }
         // Cancel right after the last query (no pause before the first attempt).
@@ -708,7 +706,12 @@ impl AlipayClient {
                     return Ok(PayResponse::new(order, PayAction::Pending(trade)));
                 }
                 Ok(_) => {}
-                Err(e) if e.gateway_kind() == Some(GatewayErrorKind::NotFound) => {
+                // Only a verified ACQ.TRADE_NOT_EXIST proves no trade exists (an unsigned one
+                // is downgraded to Unknown and retried below).
+                Err(e)
+                    if e.gateway_kind() == Some(GatewayErrorKind::NotFound)
+                        && !is_unverified(&e) =>
+                {
                     let trade = Trade::new(
                         CHANNEL,
                         order.clone(),
@@ -718,7 +721,7 @@ impl AlipayClient {
                     );
                     return Ok(PayResponse::new(order, PayAction::Pending(trade)));
                 }
-                Err(e) if e.outcome_unknown() => {}
+                Err(e) if e.outcome_unknown() || is_unverified(&e) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -862,6 +865,13 @@ impl AlipayClient {
             )
             .await?;
         let fund_change = r.fund_change.clone().unwrap_or_default();
+        if fund_change != "Y" {
+            // `10000` with fund_change=N (or none): this call moved no money. Either it repeats
+            // a refund that already went through under the same out_request_no (Alipay answers
+            // a repeat idempotently with N), or the refund is not done (yet). Only the refund
+            // query tells which (official text: "fund_change=N … 需调用退款查询接口确认").
+            return Ok(self.confirm_refund(req, &r, &fund_change).await);
+        }
         let mut refund = Refund::new(
             CHANNEL,
             req.merchant_refund_no.clone(),
@@ -879,6 +889,66 @@ impl AlipayClient {
             .and_then(|n| ChannelTradeNo::new(n).ok());
         refund.succeeded_at = r.gmt_refund_pay.as_deref().and_then(parse_beijing);
         Ok(refund)
+    }
+
+    /// After `10000` without `fund_change=Y`: the refund query decides. `REFUND_SUCCESS`
+    /// (verified) → [`RefundStatus::Success`](payagg_core::RefundStatus::Success) with the
+    /// queried amount (a repeated request: the money moved on the first call); anything else
+    /// (no `refund_status`, an error, an answer that does not verify) →
+    /// [`RefundStatus::Processing`](payagg_core::RefundStatus::Processing): query again later
+    /// (Alipay suggests ≥ 10 s after the refund) or re-send with the **same** out_request_no.
+    async fn confirm_refund(
+        &self,
+        req: &RefundRequest,
+        r: &wire::TradeRefundResponse,
+        fund_change: &str,
+    ) -> Refund {
+        let q = RefundQuery::new(req.merchant_refund_no.clone()).trade(req.trade.clone());
+        let raw = format!("fund_change={fund_change}");
+        match self.query_refund_inner(&q).await {
+            Ok(mut found) if found.status == payagg_core::RefundStatus::Success => {
+                found.raw_status = format!("{raw}; {}", found.raw_status);
+                if found.merchant_order_no.is_none() {
+                    found.merchant_order_no = r
+                        .out_trade_no
+                        .as_deref()
+                        .and_then(|o| MerchantOrderNo::new(o).ok());
+                }
+                if found.channel_trade_no.is_none() {
+                    found.channel_trade_no = r
+                        .trade_no
+                        .as_deref()
+                        .and_then(|n| ChannelTradeNo::new(n).ok());
+                }
+                found
+            }
+            other => {
+                let detail = match other {
+                    Ok(found) => format!("refund query: {}", found.raw_status),
+                    Err(e) => format!("refund query failed: {e}"),
+                };
+                tracing::warn!(
+                    refund = req.merchant_refund_no.as_str(),
+                    "{raw} and not confirmed ({detail}): reported as processing"
+                );
+                let mut refund = Refund::new(
+                    CHANNEL,
+                    req.merchant_refund_no.clone(),
+                    req.amount,
+                    payagg_core::RefundStatus::Processing,
+                    raw,
+                );
+                refund.merchant_order_no = r
+                    .out_trade_no
+                    .as_deref()
+                    .and_then(|o| MerchantOrderNo::new(o).ok());
+                refund.channel_trade_no = r
+                    .trade_no
+                    .as_deref()
+                    .and_then(|n| ChannelTradeNo::new(n).ok());
+                refund
+            }
+        }
     }
 
     async fn query_refund_inner(&self, req: &RefundQuery) -> Result<Refund> {
@@ -1001,6 +1071,18 @@ impl AlipayClient {
     /// Verifies an already-decoded notification or return-URL parameter set (see
     /// [`Gateway::verify_callback`] for raw requests).
     ///
+    /// A refund notification (`out_biz_no` with `refund_fee` / `gmt_refund`) does not say how
+    /// much **this** refund returned: `refund_fee` is the trade's cumulative refunded amount
+    /// (brief §6.2), so after two partial refunds of 1.00 and 2.00 the second notification
+    /// says 3.00. The single amount is the difference to the previous cumulative, which only the
+    /// merchant's books know. Without a network call this method therefore reports such a
+    /// notification as [`CallbackEvent::Other`] with `event_type` `refund_unconfirmed` and the
+    /// verified fields as content (`out_biz_no`, `refund_fee`, `gmt_refund`, …), never as a
+    /// [`CallbackEvent::Refund`] with the cumulative amount.
+    /// [`Gateway::verify_callback`] resolves it with `alipay.trade.fastpay.refund.query`
+    /// (`out_trade_no` + `out_request_no` = `out_biz_no`), whose `refund_amount` is the single
+    /// refund's amount.
+    ///
     /// # Errors
     ///
     /// [`Error::Verification`] for a missing or bad signature, or an `app_id` / `seller_id`
@@ -1009,6 +1091,18 @@ impl AlipayClient {
         &self,
         params: &[(String, String)],
     ) -> Result<VerifiedCallback> {
+        self.verify_params(params).map(|(v, _)| v)
+    }
+
+    /// The verified callback, and for a refund notification the refund query that gives the
+    /// single refund's amount and status.
+    fn verify_params(
+        &self,
+        params: &[(String, String)],
+    ) -> Result<(
+        VerifiedCallback,
+        Option<(RefundQuery, wire::TradeNotification)>,
+    )> {
         let get = |k: &str| {
             params
                 .iter()
@@ -1078,30 +1172,68 @@ impl AlipayClient {
         } else {
             notify_type.to_owned()
         };
-        let event = if notify_type == "trade_status_sync" {
-            let n = wire::TradeNotification::from_params(params);
-            self.trade_event(&n)?
-        } else {
-            let content = serde_json::Value::Object(
+        let content = || {
+            serde_json::Value::Object(
                 params
                     .iter()
                     .filter(|(k, _)| k != "sign")
                     .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
                     .collect(),
-            );
+            )
+        };
+        let mut pending = None;
+        let event = if notify_type == "trade_status_sync" {
+            let n = wire::TradeNotification::from_params(params);
+            match self.trade_event(&n)? {
+                TradeEvent::Event(e) => e,
+                TradeEvent::Refund(q) => {
+                    pending = Some((q, n));
+                    CallbackEvent::Other {
+                        event_type: "refund_unconfirmed".into(),
+                        content: content(),
+                    }
+                }
+            }
+        } else {
             CallbackEvent::Other {
                 event_type: event_type.clone(),
-                content,
+                content: content(),
             }
         };
         let mut v = VerifiedCallback::new(event_type, event, ack, retry);
         if let Some(id) = get("notify_id") {
             v = v.notification_id(id);
         }
-        Ok(v)
+        Ok((v, pending))
     }
 
-    fn trade_event(&self, n: &wire::TradeNotification) -> Result<CallbackEvent> {
+    /// A refund notification resolved by the refund query: the single refund's amount and
+    /// status as Alipay reports them for `out_request_no` = `out_biz_no`.
+    async fn resolve_refund_notification(
+        &self,
+        q: &RefundQuery,
+        n: &wire::TradeNotification,
+    ) -> Result<Refund> {
+        let mut r = self.query_refund_inner(q).await?;
+        if r.channel_trade_no.is_none() {
+            r.channel_trade_no = n
+                .trade_no
+                .as_deref()
+                .and_then(|t| ChannelTradeNo::new(t).ok());
+        }
+        if r.merchant_order_no.is_none() {
+            r.merchant_order_no = n
+                .out_trade_no
+                .as_deref()
+                .and_then(|o| MerchantOrderNo::new(o).ok());
+        }
+        if r.status == payagg_core::RefundStatus::Success && r.succeeded_at.is_none() {
+            r.succeeded_at = n.gmt_refund.as_deref().and_then(parse_beijing);
+        }
+        Ok(r)
+    }
+
+    fn trade_event(&self, n: &wire::TradeNotification) -> Result<TradeEvent> {
         let order = n
             .out_trade_no
             .as_deref()
@@ -1117,18 +1249,12 @@ impl AlipayClient {
             .as_deref()
             .filter(|_| n.refund_fee.is_some() || n.gmt_refund.is_some())
         {
-            let cumulative = parse_yuan(n.refund_fee.as_deref().unwrap_or("0"), "refund_fee")?;
-            let mut r = Refund::new(
-                CHANNEL,
-                MerchantRefundNo::new(out_biz_no).map_err(Error::from)?,
-                cumulative,
-                payagg_core::RefundStatus::Success,
-                n.trade_status.clone().unwrap_or_default(),
-            );
-            r.merchant_order_no = Some(order);
-            r.channel_trade_no = trade_no;
-            r.succeeded_at = n.gmt_refund.as_deref().and_then(parse_beijing);
-            return Ok(CallbackEvent::Refund(r));
+            // `refund_fee` is cumulative: validated here, never reported as this refund's
+            // amount (see verify_notification_params).
+            parse_yuan(n.refund_fee.as_deref().unwrap_or("0"), "refund_fee")?;
+            let q = RefundQuery::new(MerchantRefundNo::new(out_biz_no).map_err(Error::from)?)
+                .trade(TradeRef::MerchantOrderNo(order));
+            return Ok(TradeEvent::Refund(q));
         }
         let raw = n.trade_status.clone().unwrap_or_default();
         let amount = parse_yuan(
@@ -1152,7 +1278,7 @@ impl AlipayClient {
         t.app_id = n.app_id.as_deref().and_then(|a| AppId::new(a).ok());
         t.merchant_id = n.seller_id.as_deref().and_then(|s| MerchantId::new(s).ok());
         t.attach = n.passback_params.clone();
-        Ok(CallbackEvent::Payment(t))
+        Ok(TradeEvent::Event(CallbackEvent::Payment(t)))
     }
 
     async fn download_inner(&self, req: &StatementRequest) -> Result<Statement> {
@@ -1217,6 +1343,12 @@ impl AlipayClient {
             Arc::new(bill::TradeBillParser),
         ))
     }
+}
+
+/// A `trade_status_sync` notification: a payment event, or a refund to confirm by query.
+enum TradeEvent {
+    Event(CallbackEvent),
+    Refund(RefundQuery),
 }
 
 /// Whether `cert` is signed by an anchor (directly, or through `extra` intermediates).
@@ -1368,14 +1500,29 @@ impl Gateway for AlipayClient {
             .await
     }
 
+    /// Verifies the notification; a refund notification is resolved with one refund query
+    /// (the notification carries only the cumulative `refund_fee`, see
+    /// [`AlipayClient::verify_notification_params`]). If that query fails, the error is
+    /// returned: answer with the retry acknowledgement (`fail`) and Alipay sends again.
     async fn verify_callback(&self, req: &CallbackRequest) -> Result<VerifiedCallback> {
-        let _span = operation_span(CHANNEL, Operation::VerifyCallback, None).entered();
-        let params = if req.method == http::Method::GET {
-            form::decode_form(req.query.as_bytes())
-        } else {
-            form::decode_form(&req.body)
+        let span = operation_span(CHANNEL, Operation::VerifyCallback, None);
+        let (mut v, pending) = {
+            let _entered = span.enter();
+            let params = if req.method == http::Method::GET {
+                form::decode_form(req.query.as_bytes())
+            } else {
+                form::decode_form(&req.body)
+            };
+            self.verify_params(&params)?
         };
-        self.verify_notification_params(&params)
+        if let Some((q, n)) = pending {
+            let r = self
+                .resolve_refund_notification(&q, &n)
+                .instrument(span)
+                .await?;
+            v.event = CallbackEvent::Refund(r);
+        }
+        Ok(v)
     }
 
     async fn download_statement(&self, req: &StatementRequest) -> Result<Statement> {

@@ -116,16 +116,39 @@ pub fn gateway_error(status: &ResponseStatus) -> GatewayError {
     gateway_error_with_kind(status, kind, "")
 }
 
+/// The message prefix of every unverified (unsigned) gateway error, classic or v3.
+pub(crate) const UNVERIFIED_PREFIX: &str = "unverified (unsigned) ";
+
+/// The kind an unverified (unsigned) answer may carry. Nothing proves Alipay said it, so no
+/// definite kind survives: good news (`OrderPaid`) and bad news (`NotFound`, `OrderClosed`,
+/// `InvalidParam`, …) alike become [`GatewayErrorKind::Unknown`]. Only the kinds that already
+/// mean "nothing is decided" (`SystemError`, `RateLimited`) are kept. The raw codes stay in
+/// the error.
+#[must_use]
+pub fn unverified_kind(kind: GatewayErrorKind) -> GatewayErrorKind {
+    match kind {
+        K::SystemError | K::RateLimited | K::Unknown => kind,
+        _ => K::Unknown,
+    }
+}
+
+/// Whether `e` is a gateway error built from an unsigned answer (see [`unverified_kind`]).
+/// Money decisions (the payment-code flow) must not rest on it.
+#[must_use]
+pub fn is_unverified(e: &payagg_core::Error) -> bool {
+    matches!(e, payagg_core::Error::Gateway(g) if g.message().starts_with(UNVERIFIED_PREFIX))
+}
+
 /// A gateway error for an `error_response` that carried no signature: reported with the raw
-/// codes and a message saying it is unverified. A kind that would read as good news
-/// (`OrderPaid`) is downgraded to `Unknown`, since nothing proves Alipay said it.
+/// codes and a message saying it is unverified, its kind downgraded by [`unverified_kind`].
 #[must_use]
 pub fn unverified_gateway_error(status: &ResponseStatus) -> GatewayError {
-    let kind = match kind_of(&status.code, status.sub_code.as_deref()) {
-        K::OrderPaid => K::Unknown,
-        k => k,
-    };
-    gateway_error_with_kind(status, kind, "unverified (unsigned) error_response: ")
+    let kind = unverified_kind(kind_of(&status.code, status.sub_code.as_deref()));
+    gateway_error_with_kind(
+        status,
+        kind,
+        &format!("{UNVERIFIED_PREFIX}error_response: "),
+    )
 }
 
 fn gateway_error_with_kind(
@@ -177,5 +200,23 @@ mod tests {
         ));
         assert_eq!(u.kind(), K::Unknown);
         assert!(u.message().contains("unverified"));
+        assert!(is_unverified(&u.clone().into()));
+        assert!(!is_unverified(&e.clone().into()));
+        for sub in [
+            "ACQ.TRADE_NOT_EXIST",
+            "ACQ.TRADE_HAS_CLOSE",
+            "ACQ.INVALID_PARAMETER",
+            "isv.invalid-signature",
+            "ACQ.BUYER_BALANCE_NOT_ENOUGH",
+            "ACQ.CONTEXT_INCONSISTENT",
+            "ACQ.REFUND_FEE_ERROR",
+            "ACQ.ACCESS_FORBIDDEN",
+        ] {
+            let u = unverified_gateway_error(&ResponseStatus::business_failed(sub, ""));
+            assert_eq!(u.kind(), K::Unknown, "{sub}");
+            assert_eq!(u.sub_code(), Some(sub));
+        }
+        let u = unverified_gateway_error(&ResponseStatus::business_failed("ACQ.SYSTEM_ERROR", ""));
+        assert_eq!(u.kind(), K::SystemError);
     }
 }

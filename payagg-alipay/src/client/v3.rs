@@ -323,11 +323,9 @@ fn v3_error(method: &str, status: u16, raw: &[u8], signed: bool, trace: Option<S
     let mut kind = v3_kind(status, &body.code);
     let mut message = body.message.clone();
     if !signed {
-        // Nothing proves Alipay said it: never good news.
-        if kind == GatewayErrorKind::OrderPaid {
-            kind = GatewayErrorKind::Unknown;
-        }
-        message = format!("unverified (unsigned) v3 error: {message}");
+        // Nothing proves Alipay said it: no definite kind (good or bad news).
+        kind = crate::error::unverified_kind(kind);
+        message = format!("{}v3 error: {message}", crate::error::UNVERIFIED_PREFIX);
     }
     if let Some(l) = body.links.first().filter(|l| !l.link.is_empty()) {
         message = format!("{message} ({})", l.link);

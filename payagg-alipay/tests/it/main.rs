@@ -8,6 +8,7 @@
 
 mod common;
 mod flows;
+mod money;
 mod notify;
 mod v3;
 mod vectors;

@@ -139,9 +139,153 @@ async fn tampered_wrong_rule_and_foreign_app_are_rejected() {
     );
 }
 
+async fn pk_at(s: &MockServer) -> payagg_alipay::AlipayClient {
+    client(
+        base(&s.uri())
+            .alipay_public_key(keys().1.public_pem.clone())
+            .build()
+            .unwrap(),
+    )
+    .0
+}
+
+/// The refund query answers per out_request_no: R1 refunded 1.00, R2 refunded 2.00.
+async fn mount_refund_query(s: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .and(query_param("method", "alipay.trade.fastpay.refund.query"))
+        .respond_with(|req: &wiremock::Request| {
+            let biz: serde_json::Value = serde_json::from_str(&form(req)[0].1).unwrap();
+            let no = biz["out_request_no"].as_str().unwrap().to_owned();
+            let amount = if no == "R1" { "1.00" } else { "2.00" };
+            ok(
+                "alipay.trade.fastpay.refund.query",
+                serde_json::json!({"out_trade_no": biz["out_trade_no"], "trade_no":"2024052022001",
+                    "out_request_no": no, "refund_amount": amount, "total_amount":"12.30",
+                    "refund_status":"REFUND_SUCCESS"}),
+            )
+        })
+        .mount(s)
+        .await;
+}
+
+#[tokio::test]
+async fn two_partial_refund_notifications_report_each_refund_amount() {
+    let s = MockServer::start().await;
+    mount_refund_query(&s).await;
+    let c = pk_at(&s).await;
+    // refund_fee is cumulative: 1.00 after R1, 3.00 after R2.
+    let mut got = Vec::new();
+    for (no, cumulative, at) in [
+        ("R1", "1.00", "2024-05-20 11:00:00"),
+        ("R2", "3.00", "2024-05-20 12:00:00"),
+    ] {
+        let body = notification(
+            &[
+                ("out_biz_no", no),
+                ("refund_fee", cumulative),
+                ("gmt_refund", at),
+            ],
+            NotifyRule::V1,
+        );
+        let v = c
+            .verify_callback(&CallbackRequest::post(Default::default(), body.clone()))
+            .await
+            .unwrap();
+        let CallbackEvent::Refund(r) = v.event else {
+            panic!("{:?}", v.event)
+        };
+        assert_eq!(r.merchant_refund_no.as_str(), no);
+        assert_eq!(r.status, payagg_core::RefundStatus::Success);
+        assert_eq!(r.merchant_order_no.unwrap().as_str(), "A20240520001");
+        assert!(r.succeeded_at.is_some());
+        got.push(r.amount);
+
+        // Without the query the single amount is unknowable: no Refund event with the
+        // cumulative amount, the verified fields are kept for the caller.
+        let decoded = url_pairs(&body);
+        let v = c.verify_notification_params(&decoded).unwrap();
+        let CallbackEvent::Other {
+            event_type,
+            content,
+        } = v.event
+        else {
+            panic!()
+        };
+        assert_eq!(event_type, "refund_unconfirmed");
+        assert_eq!(content["out_biz_no"], no);
+        assert_eq!(content["refund_fee"], cumulative);
+    }
+    assert_eq!(got, vec![Money::cny(100), Money::cny(200)]);
+    let asked: Vec<String> = s
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let biz: serde_json::Value = serde_json::from_str(&form(r)[0].1).unwrap();
+            format!(
+                "{}/{}",
+                biz["out_trade_no"].as_str().unwrap(),
+                biz["out_request_no"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(asked, ["A20240520001/R1", "A20240520001/R2"]);
+}
+
+#[tokio::test]
+async fn refund_notification_query_failure_is_an_error_to_retry() {
+    let s = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&s)
+        .await;
+    let c = pk_at(&s).await;
+    let body = notification(
+        &[("out_biz_no", "R1"), ("refund_fee", "1.00")],
+        NotifyRule::V1,
+    );
+    assert!(
+        c.verify_callback(&CallbackRequest::post(Default::default(), body))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn closed_finished_and_waiting_notifications_are_typed() {
+    let c = pk().await;
+    for (raw, status) in [
+        ("TRADE_CLOSED", TradeStatus::Closed),
+        ("TRADE_FINISHED", TradeStatus::Finished),
+        ("WAIT_BUYER_PAY", TradeStatus::NotPaid),
+    ] {
+        let body = notification(
+            &[("trade_status", raw), ("gmt_close", "2024-05-20 12:00:00")],
+            NotifyRule::V1,
+        );
+        let v = c
+            .verify_callback(&CallbackRequest::post(Default::default(), body))
+            .await
+            .unwrap();
+        assert_eq!(v.event_type, "trade_status_sync");
+        let CallbackEvent::Payment(t) = v.event else {
+            panic!("{raw}")
+        };
+        assert_eq!(t.status, status, "{raw}");
+        assert_eq!(t.raw_status, raw);
+        assert_eq!(t.amount, Money::cny(1230));
+        assert_eq!(t.status.is_paid(), raw == "TRADE_FINISHED", "{raw}");
+    }
+}
+
 #[tokio::test]
 async fn refund_notification_and_return_url() {
-    let c = pk().await;
+    let s = MockServer::start().await;
+    mount_refund_query(&s).await;
+    let c = pk_at(&s).await;
     let body = notification(
         &[
             ("out_biz_no", "R1"),
