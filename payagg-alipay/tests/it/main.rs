@@ -7,6 +7,7 @@
 )]
 
 mod common;
+mod failures;
 mod flows;
 mod money;
 mod notify;

@@ -335,13 +335,19 @@ fn gbk(s: &str) -> Vec<u8> {
     encoding_rs::GBK.encode(s).0.into_owned()
 }
 
-fn bill_zip() -> Vec<u8> {
-    let detail = "#支付宝业务明细查询\r\n#账号：[20881234567890120156]\r\n#-----------业务明细列表-----------\r\n\
+const DETAIL: &str = "#支付宝业务明细查询\r\n#账号：[20881234567890120156]\r\n#-----------业务明细列表-----------\r\n\
 支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\r\n\
 2024052022001\t,A20240520001\t,交易\t,茶,2024-05-20 10:00:00,2024-05-20 10:01:02,\t,\t,\t,\t,x\t,12.30,12.30,0.00,0.00,0.00,0.00,0.00,,0.00\t,0.00,\t,-0.07,0.00,\r\n\
 2024052022001\t,A20240520001\t,退款\t,茶,2024-05-20 10:00:00,2024-05-20 11:00:00,\t,\t,\t,\t,x\t,-1.00,-1.00,0.00,0.00,0.00,0.00,0.00,,0.00\t,0.00,R1\t,0.01,0.00,\r\n\
 #-----------业务明细列表结束-----------\r\n#交易合计：1笔，商家实收共12.30元，商家优惠共0.00元\r\n#退款合计：1笔，商家实收退款共-1.00元，商家优惠退款共0.00元\r\n";
-    let summary = "#支付宝业务汇总查询\r\n#-----业务汇总列表-----\r\n门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）,支付宝优惠（元）,商家优惠（元）,卡消费金额（元）,服务费（元）,分润（元）,实收净额（元）\r\n合计,,1,1,11.30,11.30,0.00,0.00,0.00,-0.06,0.00,11.24\r\n#-----业务汇总列表结束-----\r\n";
+
+const SUMMARY: &str = "#支付宝业务汇总查询\r\n#-----业务汇总列表-----\r\n门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）,支付宝优惠（元）,商家优惠（元）,卡消费金额（元）,服务费（元）,分润（元）,实收净额（元）\r\n合计,,1,1,11.30,11.30,0.00,0.00,0.00,-0.06,0.00,11.24\r\n#-----业务汇总列表结束-----\r\n";
+
+fn bill_zip() -> Vec<u8> {
+    bill_zip_with(DETAIL, SUMMARY)
+}
+
+fn bill_zip_with(detail: &str, summary: &str) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -423,4 +429,48 @@ async fn bill_download_unzips_checks_and_parses() {
         .await
         .unwrap();
     assert_eq!(st.records().count(), 0);
+}
+
+#[test]
+fn summary_file_totals_must_match_the_detail() {
+    use payagg_alipay::bill::{check_summary, unzip_bill};
+    check_summary(&unzip_bill(&bill_zip()).unwrap()).unwrap();
+    // 合计 columns: 交易订单总笔数, 退款订单总笔数, 订单金额, 商家实收, …, 服务费, 分润, 实收净额.
+    for (bad, what) in [
+        (
+            "合计,,2,1,11.30,11.30,0.00,0.00,0.00,-0.06,0.00,11.24",
+            "交易订单总笔数",
+        ),
+        (
+            "合计,,1,0,11.30,11.30,0.00,0.00,0.00,-0.06,0.00,11.24",
+            "退款订单总笔数",
+        ),
+        (
+            "合计,,1,1,11.30,11.31,0.00,0.00,0.00,-0.06,0.00,11.24",
+            "商家实收",
+        ),
+        (
+            "合计,,1,1,11.30,11.30,0.00,0.00,0.00,-0.07,0.00,11.24",
+            "服务费",
+        ),
+    ] {
+        let summary = SUMMARY.replace("合计,,1,1,11.30,11.30,0.00,0.00,0.00,-0.06,0.00,11.24", bad);
+        assert_ne!(summary, SUMMARY);
+        let e = check_summary(&unzip_bill(&bill_zip_with(DETAIL, &summary)).unwrap()).unwrap_err();
+        let Error::Verification(v) = &e else {
+            panic!("{what}: {e:?}")
+        };
+        assert_eq!(
+            v.kind(),
+            &payagg_core::error::VerificationKind::BusinessMismatch,
+            "{what}"
+        );
+        assert!(e.to_string().contains(what), "{what}: {e}");
+    }
+    // No 合计 row at all: refused, not silently accepted.
+    let summary = SUMMARY.replace(
+        "合计,,1,1,11.30,11.30,0.00,0.00,0.00,-0.06,0.00,11.24\r\n",
+        "",
+    );
+    assert!(check_summary(&unzip_bill(&bill_zip_with(DETAIL, &summary)).unwrap()).is_err());
 }
