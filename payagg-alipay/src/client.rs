@@ -869,7 +869,7 @@ impl AlipayClient {
             // `10000` with fund_change=N (or none): this call moved no money. Either it repeats
             // a refund that already went through under the same out_request_no (Alipay answers
             // a repeat idempotently with N), or the refund is not done (yet). Only the refund
-            // query tells which (official text: "fund_change=N … 需调用退款查询接口确认").
+            // query tells which (brief §4.7-4.8; review of issue 4: N → confirm by refund query).
             return Ok(self.confirm_refund(req, &r, &fund_change).await);
         }
         let mut refund = Refund::new(
