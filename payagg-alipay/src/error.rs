@@ -149,6 +149,7 @@ pub fn unverified_gateway_error(status: &ResponseStatus) -> GatewayError {
         kind,
         &format!("{UNVERIFIED_PREFIX}error_response: "),
     )
+    .unverified()
 }
 
 fn gateway_error_with_kind(

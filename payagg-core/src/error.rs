@@ -84,7 +84,7 @@ impl Error {
             Error::Timeout(_) => true,
             Error::Transport(e) => e.request_sent,
             Error::Decode(_) => true,
-            Error::Gateway(e) => e.kind == GatewayErrorKind::SystemError,
+            Error::Gateway(e) => e.kind == GatewayErrorKind::SystemError || e.unverified,
         }
     }
 
@@ -494,6 +494,7 @@ pub struct GatewayError {
     message: String,
     request_id: Option<String>,
     http_status: Option<u16>,
+    unverified: bool,
 }
 
 impl GatewayError {
@@ -512,7 +513,21 @@ impl GatewayError {
             message: message.into(),
             request_id: None,
             http_status: None,
+            unverified: false,
         }
+    }
+    /// Mark the answer as unverified (it carried no valid signature): nothing in it can be
+    /// trusted, so [`Error::outcome_unknown`] is `true` (a forged "failure" to a refund must
+    /// not lead to a second refund under a new number).
+    #[must_use]
+    pub fn unverified(mut self) -> Self {
+        self.unverified = true;
+        self
+    }
+    /// Whether the answer was unverified (see [`GatewayError::unverified`]).
+    #[must_use]
+    pub fn is_unverified(&self) -> bool {
+        self.unverified
     }
     /// Attach the channel's sub-code.
     #[must_use]
@@ -654,6 +669,20 @@ mod tests {
             .with_sub_code("ACQ.TRADE_HAS_SUCCESS"),
         );
         assert!(!paid.is_retryable() && !paid.outcome_unknown());
+        let forged = Error::from(
+            GatewayError::new(
+                Channel::Alipay,
+                GatewayErrorKind::Unknown,
+                "40004",
+                "unsigned",
+            )
+            .unverified(),
+        );
+        assert!(
+            forged.outcome_unknown(),
+            "an unsigned failure proves nothing"
+        );
+        assert!(!forged.is_retryable());
         assert_eq!(paid.gateway_code(), Some("40004"));
         assert!(paid.to_string().contains("40004/ACQ.TRADE_HAS_SUCCESS"));
     }

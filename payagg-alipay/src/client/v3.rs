@@ -336,6 +336,9 @@ fn v3_error(method: &str, status: u16, raw: &[u8], signed: bool, trace: Option<S
     if let Some(t) = trace {
         e = e.with_request_id(t);
     }
+    if !signed {
+        e = e.unverified();
+    }
     e.into()
 }
 
