@@ -425,7 +425,9 @@ impl MicropayClient {
     /// - [`Error::Gateway`] when WeChat refused the payment (`AUTHCODEEXPIRE`, `NOTENOUGH`,
     ///   ...): nothing was charged; the kind says what to tell the payer.
     /// - [`Error::Verification`] when an answer's signature is bad: alert; the order's state
-    ///   is unknown to this client.
+    ///   is unknown to this client, so the error is marked
+    ///   [`payagg_core::error::VerificationError::after_write`] and
+    ///   [`Error::outcome_unknown`] is true (query before charging again).
     /// - [`Error::Timeout`] (so [`Error::outcome_unknown`] is true) when the payment was not
     ///   confirmed and neither was its reversal: still `recall=Y` or unanswered after
     ///   [`PollSchedule::reverse_attempts`], or refused (`REVERSE_EXPIRE`, ...). Its message
@@ -437,6 +439,11 @@ impl MicropayClient {
         crate::text::check_opt("attach", req.attach.as_deref())?;
         crate::text::check_opt("device_info", req.device_info.as_deref())?;
         crate::text::check_opt("goods_tag", req.goods_tag.as_deref())?;
+        // Any answer that fails verification during the flow leaves the charge unknown.
+        self.pay_flow(req).await.map_err(Error::after_write)
+    }
+
+    async fn pay_flow(&self, req: &MicropayRequest) -> Result<Trade> {
         match self.micropay(req).await {
             Ok(trade) => return Ok(trade),
             Err(e) => {
