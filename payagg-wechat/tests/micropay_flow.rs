@@ -580,3 +580,28 @@ async fn four_byte_characters_are_refused_before_sending() {
     }
     assert!(h.server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_unlisted_err_code_is_resolved_by_query_not_taken_as_a_refusal() {
+    let h = harness(SignType::Md5, schedule()).await;
+    mount(
+        &h.server,
+        "/pay/micropay",
+        vec![answer(&refs(&failed("SOMETHING_NEW", "新的错误码")))],
+        1,
+    )
+    .await;
+    mount(
+        &h.server,
+        "/pay/orderquery",
+        vec![query_state("SUCCESS")],
+        1,
+    )
+    .await;
+    catch_all(&h.server).await;
+
+    let t = h.client.pay(&request()).await.unwrap();
+    assert_eq!(t.status, TradeStatus::Success);
+    assert_eq!(h.sleeper.slept(), [5]);
+    assert_eq!(h.cert.calls.load(Ordering::SeqCst), 0);
+}

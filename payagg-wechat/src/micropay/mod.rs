@@ -448,11 +448,14 @@ impl MicropayClient {
             Ok(trade) => return Ok(trade),
             Err(e) => {
                 let keep_going = match &e {
+                    // An err_code this client does not know is no definite refusal:
+                    // find out by querying (then reversing) like a system error.
                     Error::Gateway(g) => matches!(
                         g.kind(),
                         GatewayErrorKind::UserPaying
                             | GatewayErrorKind::SystemError
                             | GatewayErrorKind::OrderPaid
+                            | GatewayErrorKind::Unknown
                     ),
                     Error::Verification(_) => false,
                     other => other.outcome_unknown(),
