@@ -183,3 +183,60 @@ async fn bad_callbacks_are_rejected() {
     );
     assert_eq!(WechatPayClient::failure_ack().status, 500);
 }
+
+/// The cross-check before booking: a genuine callback about the caller's own order passes;
+/// one about another order, amount, app or merchant is a `BusinessMismatch` naming the
+/// fields, with what was expected and what WeChat presented.
+#[tokio::test]
+async fn callback_is_cross_checked_against_the_order_before_booking() {
+    use payagg_core::ids::{AppId, MerchantId};
+    use payagg_core::{ExpectedOrder, MerchantOrderNo, Money};
+    let s = server().await;
+    let c = client(pubkey_config(&s).build().unwrap());
+    let v = c
+        .verify_callback(&notification(
+            "TRANSACTION.SUCCESS",
+            "transaction",
+            TX,
+            PUB_KEY_ID,
+            NOW,
+            None,
+        ))
+        .await
+        .unwrap();
+    let CallbackEvent::Payment(t) = &v.event else {
+        panic!("{:?}", v.event)
+    };
+    let order =
+        |no: &str, fen: u64| ExpectedOrder::new(MerchantOrderNo::new(no).unwrap(), Money::cny(fen));
+    let mine = order("1217752501201407033233368018", 100)
+        .app_id(AppId::new(APPID).unwrap())
+        .merchant_id(MerchantId::new(MCHID).unwrap());
+    t.check_matches(&mine).unwrap();
+
+    for (expected, field) in [
+        (
+            order("1217752501201407033233368019", 100),
+            "merchant_order_no",
+        ),
+        (order("1217752501201407033233368018", 1), "amount"),
+        (
+            order("1217752501201407033233368018", 100)
+                .app_id(AppId::new("wx0000000000000001").unwrap()),
+            "app",
+        ),
+        (
+            order("1217752501201407033233368018", 100)
+                .merchant_id(MerchantId::new("1900000109").unwrap()),
+            "merchant",
+        ),
+    ] {
+        let e = t.check_matches(&expected).unwrap_err();
+        assert_eq!(e.kind(), &VerificationKind::BusinessMismatch, "{e}");
+        assert!(e.to_string().contains(field), "{field}: {e}");
+        assert!(
+            e.expected_value().is_some() && e.presented_value().is_some(),
+            "{e}"
+        );
+    }
+}
