@@ -25,6 +25,7 @@ mod cancel;
 mod chain;
 mod file;
 mod pay_front;
+mod pfx;
 mod query;
 mod refund;
 
