@@ -824,6 +824,7 @@ impl UnionpaySim {
     /// The rows of settle date `date`, discrepancies applied.
     fn zm_rows(&self, shared: &Shared, date: Date) -> Vec<zm::Row> {
         let mer = self.setup.mer_id().to_owned();
+        shared.store.expire(shared.now());
         let orders = shared.store.orders();
         let txns = lock(&self.txns).clone();
         let fee = |amt: u64| -> u64 {
