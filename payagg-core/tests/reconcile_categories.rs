@@ -492,3 +492,95 @@ fn settlements_match_bank_credits() {
     assert_eq!(m.rule, SettlementRule::SumRoundedToMinorUnit);
     assert_eq!(rep.unmatched_credits, vec![0]);
 }
+
+fn unnumbered_refund(order: &str, fen: u64, at: OffsetDateTime) -> BookEntry {
+    let mut e = BookEntry::refund(order, "-", Money::cny(fen), at);
+    e.merchant_refund_no = None;
+    e
+}
+
+#[test]
+fn partial_refunds_without_refund_numbers_match_by_order_and_amount() {
+    let books = vec![
+        BookEntry::payment("A1", Money::cny(10000), T),
+        unnumbered_refund("A1", 3000, T),
+        unnumbered_refund("A1", 2000, T),
+        unnumbered_refund("A1", 2000, T),
+    ];
+    // The statement lists them in another order, each with the channel's refund number.
+    let st = vec![
+        pay_line("A1", "100.00", "-0.60", T, 2),
+        refund_line("A1", "R2", "-20.00", T, 3),
+        refund_line("A1", "R1", "-30.00", T, 4),
+        refund_line("A1", "R3", "-20.00", T, 5),
+    ];
+    let rep = run(books, vec![st], ReconcileConfig::default());
+    assert!(rep.discrepancies().is_empty(), "{:#?}", rep.discrepancies());
+    assert_eq!(rep.matched_count(), 4);
+    let m: Vec<_> = rep.matched().collect();
+    assert_eq!(m[1].rule(), Rule::RefundByOrder);
+    // Each book row taken once: 20.00 (row 2), 30.00 (row 1), 20.00 (row 3).
+    assert_eq!(
+        m[1..].iter().map(|m| m.book_index()).collect::<Vec<_>>(),
+        [2, 1, 3]
+    );
+    assert!(rep.closes());
+}
+
+#[test]
+fn unnumbered_refunds_leftovers_are_not_duplicates() {
+    let books = vec![
+        BookEntry::payment("A1", Money::cny(10000), T),
+        unnumbered_refund("A1", 3000, T),
+        unnumbered_refund("A1", 2000, T),
+    ];
+    // 20.00 matches; 30.01 takes the open 30.00 refund (amount mismatch) only after the
+    // equal-amount search; a third refund line has no book row left: missing in books.
+    let st = vec![
+        pay_line("A1", "100.00", "-0.60", T, 2),
+        refund_line("A1", "R1", "-30.01", T, 3),
+        refund_line("A1", "R2", "-20.00", T, 4),
+        refund_line("A1", "R3", "-5.00", T, 5),
+    ];
+    let rep = run(books, vec![st], ReconcileConfig::default());
+    assert_eq!(rep.matched_count(), 2, "{:#?}", rep.discrepancies());
+    assert_eq!(rep.totals().count(Category::Duplicate), 0);
+    let mut cats: Vec<_> = rep
+        .discrepancies()
+        .iter()
+        .map(|d| (d.category, d.rule))
+        .collect();
+    cats.sort();
+    assert_eq!(
+        cats,
+        [
+            (Category::AmountMismatch, Rule::RefundByOrder),
+            (Category::MissingInBooks, Rule::NoCounterpart),
+        ]
+    );
+    let mismatch = rep
+        .discrepancies_of(Category::AmountMismatch)
+        .next()
+        .unwrap();
+    assert_eq!(mismatch.unresolved, amt("0.01"));
+    assert_eq!(mismatch.book.as_ref().unwrap().index, 1);
+}
+
+#[test]
+fn a_numbered_refund_repeated_in_the_books_is_still_a_duplicate() {
+    let books = vec![
+        BookEntry::payment("A1", Money::cny(10000), T),
+        BookEntry::refund("A1", "R1", Money::cny(3000), T),
+        BookEntry::refund("A1", "R1", Money::cny(3000), T),
+    ];
+    let st = vec![
+        pay_line("A1", "100.00", "-0.60", T, 2),
+        refund_line("A1", "R1", "-30.00", T, 3),
+    ];
+    let rep = run(books, vec![st], ReconcileConfig::default());
+    let d = only(&rep);
+    assert_eq!(
+        (d.category, d.side),
+        (Category::Duplicate, Some(Side::Books))
+    );
+}

@@ -149,10 +149,16 @@ impl Reconciler {
         let id = self.books.push(e)?;
         let books = &self.books;
         let kind = books.row(id).kind;
-        let key_of = |i: u32| Some((merchant_ns(books.row(i).kind), books.merchant_key(i)));
-        let dup = self
-            .merchant
-            .insert(id, merchant_ns(kind), books.merchant_key(id), key_of);
+        let key_of = |i: u32| Some(books.merchant_key(i));
+        let (ns, key) = books.merchant_key(id);
+        let dup = if ns == Ns::RefundOrder {
+            // Partial refunds booked without their own number share the order number:
+            // not duplicates; statement lines pick them by order number and amount.
+            self.merchant.push(id, ns, key);
+            None
+        } else {
+            self.merchant.insert(id, ns, key, key_of)
+        };
         let mut state = OPEN;
         if let Some(first) = dup {
             state = BOOK_DUPLICATE;
@@ -167,6 +173,28 @@ impl Reconciler {
         }
         self.state.push(state);
         Ok(())
+    }
+
+    /// The first open refund booked without a refund number on the statement line's order
+    /// whose amount and currency equal the line's (`any_amount`: of any amount).
+    fn refund_by_order(&self, r: &StatementRecord, any_amount: bool) -> Option<u32> {
+        let order = r.merchant_order_no.as_deref()?;
+        let minor = r
+            .gross
+            .checked_abs()
+            .and_then(|a| a.to_minor_exact(r.currency.minor_unit_exponent()))
+            .and_then(|m| u64::try_from(m).ok());
+        let books = &self.books;
+        let key_of = |i: u32| Some(books.merchant_key(i));
+        self.merchant
+            .find_first(Ns::RefundOrder, order, key_of, |b| {
+                let row = books.row(b);
+                self.state[b as usize] == OPEN
+                    && row.kind == BookKind::Refund
+                    && (any_amount
+                        || (row.amount.currency() == r.currency
+                            && Some(row.amount.minor_units()) == minor))
+            })
     }
 
     /// Stream one statement (its records in file order) against the books. `name` is how
@@ -235,7 +263,7 @@ impl Reconciler {
             ),
         };
         let books = &self.books;
-        let mkey_of = |i: u32| Some((merchant_ns(books.row(i).kind), books.merchant_key(i)));
+        let mkey_of = |i: u32| Some(books.merchant_key(i));
         let ckey_of = |i: u32| {
             books
                 .channel_ref(i)
@@ -244,19 +272,24 @@ impl Reconciler {
         let mut found = mkey
             .and_then(|k| self.merchant.find(merchant_ns(kind), k, mkey_of))
             .map(|b| (b, Rule::MerchantKey));
-        if found.is_none() && kind == BookKind::Refund {
-            // Books may record a refund without its own number: keyed by the order number.
-            found = r
-                .merchant_order_no
-                .as_deref()
-                .and_then(|k| self.merchant.find(Ns::RefundNo, k, mkey_of))
-                .filter(|&b| books.refund_no(b).is_none())
-                .map(|b| (b, Rule::MerchantKey));
-        }
         if found.is_none() {
             found = ckey
                 .and_then(|k| self.channel.find(channel_ns(kind), k, ckey_of))
                 .map(|b| (b, Rule::ChannelKey));
+        }
+        if found.is_none() && kind == BookKind::Refund {
+            // Books may record refunds without their own number: by order number and amount.
+            found = self
+                .refund_by_order(&r, false)
+                .map(|b| (b, Rule::RefundByOrder));
+            if found.is_none() && self.refund_by_order(&r, true).is_some() {
+                // An open refund of the order with another amount: decided after every
+                // line had its chance at an equal amount.
+                let mut r = r;
+                r.raw = String::new();
+                self.pending.push((file, r));
+                return;
+            }
         }
         let no_merchant_key = mkey.is_none();
         match found {
@@ -545,6 +578,18 @@ impl Reconciler {
         }
         let window = i64::from(self.config.date_window_days);
         for (file, r) in pending {
+            if r.kind == RecordKind::Refund
+                && let Some(b) = self
+                    .refund_by_order(&r, false)
+                    .or_else(|| self.refund_by_order(&r, true))
+            {
+                self.decide(b, file, r, Rule::RefundByOrder);
+                continue;
+            }
+            if !self.config.fallback {
+                self.statement_only(file, r, Category::MissingInBooks, Rule::NoCounterpart, None);
+                continue;
+            }
             let kind = if r.kind == RecordKind::Refund {
                 BookKind::Refund
             } else {

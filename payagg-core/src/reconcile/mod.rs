@@ -10,11 +10,16 @@
 //! revoked or closed trades); refund rows match refund lines. For each statement line:
 //!
 //! 1. [`Rule::MerchantKey`]: the merchant's refund number (refunds) or order number
-//!    (payments) is looked up; a refund line whose refund number the books lack may match a
-//!    books refund recorded without a refund number by its order number.
+//!    (payments) is looked up.
 //! 2. [`Rule::ChannelKey`]: else the channel's trade number (refund number for refunds),
 //!    against [`BookEntry::channel_ref`].
-//! 3. [`Rule::AmountInWindow`] (fallback, [`ReconcileConfig::fallback`]): a line that
+//! 3. [`Rule::RefundByOrder`]: else a refund line matches a refund the books recorded
+//!    **without** a refund number by order number and exact amount (the first still open
+//!    in books order, so several partial refunds of one order booked that way are neither
+//!    duplicates nor confused; each line and row is used once). If only refunds of that
+//!    order with other amounts are open, the line waits until every statement has streamed
+//!    and then takes the first of them (an amount mismatch).
+//! 4. [`Rule::AmountInWindow`] (fallback, [`ReconcileConfig::fallback`]): a line that
 //!    carries no merchant key at all is held back until every statement has streamed, then
 //!    matched to a still-open successful books row of the same kind, currency and exact
 //!    amount dated within [`ReconcileConfig::date_window_days`], the nearest in time.

@@ -82,6 +82,11 @@ pub enum Rule {
     MerchantKey,
     /// The channel's trade number (refund number for refunds) is equal on both sides.
     ChannelKey,
+    /// A refund booked without a refund number: the statement's refund line has the same
+    /// order number and amount (the first open such refund in books order; each row and
+    /// each line used once). When no amount is equal, an open refund of the order with
+    /// another amount is taken after every line has been seen (an amount mismatch).
+    RefundByOrder,
     /// Fallback for a statement line without the merchant's key: same kind, currency and
     /// amount, dated within the date window (the nearest in time wins, and the order number
     /// must agree when the line has one).
@@ -102,6 +107,7 @@ impl Rule {
         match self {
             Rule::MerchantKey => "merchant_key",
             Rule::ChannelKey => "channel_key",
+            Rule::RefundByOrder => "refund_by_order",
             Rule::AmountInWindow => "amount_in_window",
             Rule::NoCounterpart => "no_counterpart",
             Rule::AwaitingLaterStatement => "awaiting_later_statement",
@@ -115,6 +121,9 @@ impl Rule {
         match self {
             Rule::MerchantKey => "merchant order/refund number equal",
             Rule::ChannelKey => "channel trade/refund number equal",
+            Rule::RefundByOrder => {
+                "refund booked without a refund number; same order number and amount"
+            }
             Rule::AmountInWindow => {
                 "no merchant key on the statement line; same kind, currency and amount within the date window"
             }

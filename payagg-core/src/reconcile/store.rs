@@ -111,12 +111,15 @@ impl BookStore {
         self.get(self.rows[id as usize].chref)
     }
 
-    /// The merchant key: refund number for refunds (order number when absent).
-    pub(crate) fn merchant_key(&self, id: u32) -> &str {
+    /// The merchant key and its namespace: the order number of a payment, the refund number
+    /// of a refund, and the order number of a refund booked without a refund number
+    /// ([`Ns::RefundOrder`], a key many rows share).
+    pub(crate) fn merchant_key(&self, id: u32) -> (Ns, &str) {
         let r = &self.rows[id as usize];
-        match r.kind {
-            BookKind::Refund => self.get(r.refund).or(self.get(r.order)).unwrap_or(""),
-            BookKind::Payment => self.get(r.order).unwrap_or(""),
+        match (r.kind, self.get(r.refund)) {
+            (BookKind::Refund, Some(no)) => (Ns::RefundNo, no),
+            (BookKind::Refund, None) => (Ns::RefundOrder, self.get(r.order).unwrap_or("")),
+            (BookKind::Payment, _) => (Ns::PaymentOrder, self.get(r.order).unwrap_or("")),
         }
     }
 
@@ -151,6 +154,8 @@ pub(crate) enum Ns {
     RefundNo = 1,
     PaymentChannel = 2,
     RefundChannel = 3,
+    /// Refunds booked without a refund number, by order number (many rows per key).
+    RefundOrder = 4,
 }
 
 /// Hash → first row, with rows chained through `next`.
@@ -189,6 +194,37 @@ impl Index {
             at = self.next.get(at as usize).copied().unwrap_or(NONE);
         }
         None
+    }
+
+    /// Rows with key `key` (read through `key_of`) for which `pick` holds: the first in
+    /// insertion order.
+    pub(crate) fn find_first<'s>(
+        &self,
+        ns: Ns,
+        key: &str,
+        key_of: impl Fn(u32) -> Option<(Ns, &'s str)>,
+        mut pick: impl FnMut(u32) -> bool,
+    ) -> Option<u32> {
+        let mut at = *self.heads.get(&self.hash(ns, key))?;
+        let mut first = None;
+        while at != NONE {
+            if key_of(at) == Some((ns, key)) && pick(at) {
+                first = Some(at);
+            }
+            at = self.next.get(at as usize).copied().unwrap_or(NONE);
+        }
+        first
+    }
+
+    /// Insert row `id` under `key` even when rows with an equal key exist (see
+    /// [`Index::find_first`]).
+    pub(crate) fn push(&mut self, id: u32, ns: Ns, key: &str) {
+        if self.next.len() <= id as usize {
+            self.next.resize(id as usize + 1, NONE);
+        }
+        let h = self.hash(ns, key);
+        let prev = self.heads.insert(h, id).unwrap_or(NONE);
+        self.next[id as usize] = prev;
     }
 
     /// Insert row `id` under `key` unless a row with an equal key exists; returns that row.
