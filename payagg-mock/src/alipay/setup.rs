@@ -104,6 +104,17 @@ fn pem_body(pem: &str) -> String {
         .collect()
 }
 
+/// The bare base64 PKCS#1 `RSAPrivateKey` of a PKCS#8 PEM key: the key tool's "非Java" form,
+/// which the official Python and PHP SDKs wrap as `RSA PRIVATE KEY`.
+fn pkcs1_body(pkcs8_pem: &str) -> Result<String, MockError> {
+    use base64::Engine as _;
+    use rsa::pkcs1::EncodeRsaPrivateKey as _;
+    use rsa::pkcs8::DecodePrivateKey as _;
+    let key = cfg(rsa::RsaPrivateKey::from_pkcs8_pem(pkcs8_pem), "app private key PEM")?;
+    let der = cfg(key.to_pkcs1_der(), "app private key PKCS#1 encoding")?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(der.as_bytes()))
+}
+
 impl AlipaySetup {
     /// Generate a fresh app (`2021000000000001`, seller `2088000000000001`), an Alipay key,
     /// a root CA, the app and Alipay public-key certificates and an AES content key.
@@ -313,7 +324,12 @@ impl AlipaySetup {
             (
                 "app_private_key.txt".into(),
                 pem_body(self.app_key_pem.expose_secret()),
-                "Alipay app private key, bare base64 as the key tool gives it (应用私钥)",
+                "Alipay app private key, bare base64 as the key tool gives it (应用私钥, PKCS#8, Java)",
+            ),
+            (
+                "app_private_key_pkcs1.txt".into(),
+                pkcs1_body(self.app_key_pem.expose_secret())?,
+                "Alipay app private key, bare base64 PKCS#1 (应用私钥, 非Java: Python, PHP SDKs)",
             ),
             (
                 "alipayPublicKey_RSA2.txt".into(),
