@@ -584,3 +584,47 @@ fn a_numbered_refund_repeated_in_the_books_is_still_a_duplicate() {
         (Category::Duplicate, Some(Side::Books))
     );
 }
+
+#[test]
+fn matched_rows_carry_the_books_status_and_the_statements_gross() {
+    // A revoked trade: closed in the books, an adjustment line with its own gross.
+    let books = vec![BookEntry::payment("A1", Money::cny(500), T).with_status(BookStatus::Closed)];
+    let mut revoked = pay_line("A1", "0.00", "0", T, 2);
+    revoked.kind = RecordKind::Adjustment;
+    revoked.channel_kind = "REVOKED".into();
+    let rep = run(books, vec![vec![revoked]], ReconcileConfig::default());
+    assert!(rep.discrepancies().is_empty(), "{:#?}", rep.discrepancies());
+    let m = rep.matched().next().unwrap();
+    assert_eq!(m.status(), BookStatus::Closed);
+    assert_eq!(m.statement_gross(), amt("0.00"));
+    assert_eq!(m.amount(), Money::cny(500));
+}
+
+#[test]
+fn fee_totals_per_channel_are_exact_with_five_decimals() {
+    let books = vec![
+        BookEntry::payment("A1", Money::cny(10000), T),
+        BookEntry::payment("A2", Money::cny(3333), T),
+        BookEntry::refund("A1", "R1", Money::cny(3000), T),
+    ];
+    let mut ali = pay_line("A2", "33.33", "-0.09", T, 2);
+    ali.channel = Channel::Alipay;
+    let mut refund = refund_line("A1", "R1", "-30.00", T, 3);
+    refund.fee = amt("0.18000");
+    let st = vec![pay_line("A1", "100.00", "-0.60001", T, 2), refund];
+    // An extra line missing in the books counts too: the statement charged its fee.
+    let extra = pay_line("A9", "1.00", "-0.00600", T, 4);
+    let rep = run(
+        books,
+        vec![st, vec![ali, extra]],
+        ReconcileConfig::default(),
+    );
+    let fees = &rep.totals().fees;
+    assert_eq!(fees.len(), 2, "{fees:?}");
+    // -0.60001 + 0.18000 - 0.00600 = -0.42601, not rounded to fen.
+    assert_eq!(
+        fees[&(Channel::Wechat, Currency::Cny)].to_string(),
+        "-0.42601"
+    );
+    assert_eq!(fees[&(Channel::Alipay, Currency::Cny)].to_string(), "-0.09");
+}

@@ -31,8 +31,8 @@ struct TallyAcc {
 /// Reconciles the books against any number of statements, streaming the statements.
 ///
 /// The books are indexed once ([`Reconciler::new`]); each statement is streamed through
-/// [`Reconciler::add_statement`] without being collected (a matched line keeps 48 bytes:
-/// book row, file, line, fee, rule); [`Reconciler::finish`] runs the fallback rule for lines
+/// [`Reconciler::add_statement`] without being collected (a matched line keeps 64 bytes:
+/// book row, file, line, fee, gross, rule); [`Reconciler::finish`] runs the fallback rule for lines
 /// without the merchant's key, sweeps the books for rows nothing matched and totals.
 ///
 /// ```
@@ -75,6 +75,8 @@ pub struct Reconciler {
     unresolved: BTreeMap<Currency, Acc>,
     skipped: BTreeMap<Channel, u64>,
     unsuccessful_absent: u64,
+    /// Σ stated fee and the largest scale seen, per channel and currency.
+    fees: BTreeMap<(Channel, Currency), (Acc, u8)>,
 }
 
 fn merchant_ns(kind: BookKind) -> Ns {
@@ -137,6 +139,7 @@ impl Reconciler {
             unresolved: BTreeMap::new(),
             skipped: BTreeMap::new(),
             unsuccessful_absent: 0,
+            fees: BTreeMap::new(),
         };
         for e in books {
             r.add_book(e)?;
@@ -248,6 +251,9 @@ impl Reconciler {
                 return;
             }
         };
+        let fee = self.fees.entry((r.channel, r.currency)).or_default();
+        fee.0.add(r.fee);
+        fee.1 = fee.1.max(r.fee.scale());
         let d = self.date_of(r.occurred_at);
         if self.last_date.is_none_or(|l| d > l) {
             self.last_date = Some(d);
@@ -463,6 +469,7 @@ impl Reconciler {
                 file,
                 line: r.source_line,
                 fee: r.fee,
+                gross: r.gross,
                 rule,
                 days_apart: days,
                 channel: r.channel,
@@ -705,6 +712,9 @@ impl Reconciler {
         }
         for (k, t) in &self.by_channel {
             totals.by_channel.insert(*k, conv(t)?);
+        }
+        for (k, (sum, scale)) in &self.fees {
+            totals.fees.insert(*k, sum.to_amount((*scale).max(2))?);
         }
         let mut currencies: Vec<Currency> = self.gross.keys().copied().collect();
         currencies.extend(self.unresolved.keys().copied());

@@ -286,6 +286,11 @@ pub struct Totals {
     pub unsuccessful_absent: u64,
     /// One verdict per currency seen.
     pub verdicts: Vec<Verdict>,
+    /// Σ stated fee (negative when charged) of every payment, refund and adjustment line
+    /// streamed, matched or not, per channel and currency: summed exactly, at the largest
+    /// precision any of them had (at least 2 decimals; WeChat's 5 are kept). Fee-only,
+    /// transfer and settlement lines ([`Totals::skipped`]) are not in it.
+    pub fees: BTreeMap<(Channel, Currency), ExactAmount>,
 }
 
 impl Totals {
@@ -307,6 +312,7 @@ pub(crate) struct Matched {
     pub(crate) file: u32,
     pub(crate) line: u64,
     pub(crate) fee: ExactAmount,
+    pub(crate) gross: ExactAmount,
     pub(crate) rule: Rule,
     pub(crate) days_apart: i32,
     pub(crate) channel: Channel,
@@ -345,6 +351,17 @@ impl<'a> MatchedRow<'a> {
     #[must_use]
     pub fn amount(&self) -> Money {
         self.books.row(self.m.book).amount
+    }
+    /// The status in the books (not successful when an adjustment line, such as a revoked
+    /// trade, matched a row the books hold as closed or failed).
+    #[must_use]
+    pub fn status(&self) -> BookStatus {
+        self.books.row(self.m.book).status
+    }
+    /// The statement line's own gross, signed (refunds negative), as stated.
+    #[must_use]
+    pub fn statement_gross(&self) -> ExactAmount {
+        self.m.gross
     }
     /// The fee the statement stated (negative when charged), at its precision.
     #[must_use]

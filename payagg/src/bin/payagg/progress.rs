@@ -27,6 +27,21 @@ impl Progress {
         Self(Some(bar))
     }
 
+    /// A bar that counts but never draws (tests).
+    #[cfg(test)]
+    pub(crate) fn hidden(len: u64) -> Self {
+        Self(Some(ProgressBar::with_draw_target(
+            Some(len),
+            ProgressDrawTarget::hidden(),
+        )))
+    }
+
+    /// How far it got (`None` without a bar).
+    #[cfg(test)]
+    pub(crate) fn position(&self) -> Option<u64> {
+        self.0.as_ref().map(ProgressBar::position)
+    }
+
     pub(crate) fn inc(&self, n: u64) {
         if let Some(b) = &self.0 {
             b.inc(n);
@@ -44,5 +59,26 @@ impl Progress {
 pub(crate) fn note(msg: impl std::fmt::Display) {
     if std::io::stderr().is_terminal() {
         eprintln!("{msg}");
+    }
+}
+
+/// A reader that advances a [`Progress`] by the bytes read through it.
+#[derive(Debug)]
+pub(crate) struct ProgressRead<'p, R> {
+    inner: R,
+    progress: &'p Progress,
+}
+
+impl<'p, R> ProgressRead<'p, R> {
+    pub(crate) fn new(inner: R, progress: &'p Progress) -> Self {
+        Self { inner, progress }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for ProgressRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.inc(u64::try_from(n).unwrap_or(0));
+        Ok(n)
     }
 }

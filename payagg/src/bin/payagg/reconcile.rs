@@ -6,8 +6,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use payagg::reconcile::{
-    BookKind, BookStatus, BooksCsv, Category, Discrepancy, MatchedRow, ReconcileConfig, Reconciler,
-    Report, SettlementConfig, SettlementReport, match_settlements,
+    BookKind, BooksCsv, Category, Discrepancy, MatchedRow, ReconcileConfig, Reconciler, Report,
+    SettlementConfig, SettlementReport, match_settlements,
 };
 use payagg::{Channel, ExactAmount, StatementRecord};
 use rust_xlsxwriter::{Format, Workbook};
@@ -15,6 +15,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use crate::detect::DetectOptions;
 use crate::error::{CliError, EXIT_OK, EXIT_OVER_THRESHOLD};
 use crate::output::{self, OutputFormat, col, write_err};
+use crate::progress::{Progress, ProgressRead};
 use crate::unify::{amount, load_all, writer};
 
 /// Arguments of `reconcile`.
@@ -88,15 +89,7 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<u8, CliError> {
             .map_err(|e| CliError::input(format!("--close-threshold: {e}")))?;
     }
     let files = load_all(&args.statements, &args.detect)?;
-    let mut r = reconciler(config, books_path)?;
-    for file in &files {
-        let name = file.path.display().to_string();
-        r.add_statement(name, file.records())
-            .map_err(|e| CliError::file_error(&file.path, &e))?;
-    }
-    let report = r
-        .finish()
-        .map_err(|e| CliError::input(format!("reconcile: {}", crate::error::chain(&e))))?;
+    let report = reconcile_all(config, books_path, &files, &Progress::bytes)?;
 
     let settlements = settlements(&files, args.date_window)?;
     let mut out = std::io::stdout().lock();
@@ -121,12 +114,41 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<u8, CliError> {
     })
 }
 
+/// The books, then every statement, each with a progress bar from `bar` (over its bytes;
+/// [`Progress::bytes`] draws only on a terminal and for large files).
+fn reconcile_all(
+    config: ReconcileConfig,
+    books_path: &Path,
+    files: &[crate::detect::Loaded],
+    bar: &dyn Fn(u64, &str) -> Progress,
+) -> Result<Report, CliError> {
+    let mut r = reconciler(config, books_path, bar)?;
+    for file in files {
+        let name = file.path.display().to_string();
+        let progress = bar(file.len(), &name);
+        let records = file.records().inspect(|r| {
+            if let Ok(r) = r {
+                progress.inc(u64::try_from(r.raw.len()).unwrap_or(0).saturating_add(2));
+            }
+        });
+        let added = r.add_statement(name, records);
+        progress.finish();
+        added.map_err(|e| CliError::file_error(&file.path, &e))?;
+    }
+    r.finish()
+        .map_err(|e| CliError::input(format!("reconcile: {}", crate::error::chain(&e))))
+}
+
 // ---------------------------------------------------------------------------------------
 // Books
 
 /// Reconcile `books` (streamed through core's [`BooksCsv`], so the rows are held once, by
 /// the reconciler) against nothing yet.
-fn reconciler(config: ReconcileConfig, path: &Path) -> Result<Reconciler, CliError> {
+fn reconciler(
+    config: ReconcileConfig,
+    path: &Path,
+    bar: &dyn Fn(u64, &str) -> Progress,
+) -> Result<Reconciler, CliError> {
     let raw = std::fs::read(path).map_err(|e| CliError::file(path, format!("cannot read: {e}")))?;
     let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
     // Spreadsheets on Chinese Windows save CSV in GBK; everything else is UTF-8.
@@ -135,7 +157,9 @@ fn reconciler(config: ReconcileConfig, path: &Path) -> Result<Reconciler, CliErr
         Err(_) => std::borrow::Cow::Owned(payagg::alipay::bill::decode_gbk(body).into_bytes()),
     };
     let name = path.display().to_string();
-    let rows = BooksCsv::new(&text[..], &name).map_err(|e| CliError::file_error(path, &e))?;
+    let progress = bar(u64::try_from(text.len()).unwrap_or(u64::MAX), &name);
+    let rows = BooksCsv::new(ProgressRead::new(&text[..], &progress), &name)
+        .map_err(|e| CliError::file_error(path, &e))?;
     let mut failed = None;
     let books = rows.map_while(|r| match r {
         Ok(b) => Some(b),
@@ -145,6 +169,7 @@ fn reconciler(config: ReconcileConfig, path: &Path) -> Result<Reconciler, CliErr
         }
     });
     let r = Reconciler::new(config, books);
+    progress.finish();
     if let Some(e) = failed {
         return Err(CliError::file_error(path, &e));
     }
@@ -274,6 +299,13 @@ fn summary(report: &Report) -> String {
             cur
         );
     }
+    if !t.fees.is_empty() {
+        let _ = writeln!(s, "\nFees stated (exact):");
+        let _ = writeln!(s, "  {:<9} {:>16}  currency", "channel", "fee");
+        for ((ch, cur), fee) in &t.fees {
+            let _ = writeln!(s, "  {:<9} {:>16}  {}", ch.as_str(), amount(*fee), cur);
+        }
+    }
     for (ch, n) in &t.skipped {
         let _ = writeln!(
             s,
@@ -356,11 +388,12 @@ fn discrepancy_line(report: &Report, d: &Discrepancy) -> Line {
 }
 
 fn matched_line(m: &MatchedRow<'_>) -> Line {
-    let books = ExactAmount::from_money(m.amount()).unwrap_or(ExactAmount::ZERO);
-    let gross = if m.kind() == BookKind::Refund {
-        books.checked_neg().unwrap_or(books)
+    let unsigned = ExactAmount::from_money(m.amount()).unwrap_or(ExactAmount::ZERO);
+    // Signed like a discrepancy's books amount: refunds negative.
+    let books = if m.kind() == BookKind::Refund {
+        unsigned.checked_neg().unwrap_or(unsigned)
     } else {
-        books
+        unsigned
     };
     Line {
         matched: true,
@@ -375,9 +408,9 @@ fn matched_line(m: &MatchedRow<'_>) -> Line {
             m.merchant_refund_no().unwrap_or_default().to_owned(),
             m.channel_ref().unwrap_or_default().to_owned(),
             amount(books),
-            BookStatus::Success.as_str().to_owned(),
+            m.status().as_str().to_owned(),
             m.book_line().to_string(),
-            amount(gross),
+            amount(m.statement_gross()),
             amount(m.fee()),
             m.file_name().to_owned(),
             m.line().to_string(),
@@ -437,6 +470,13 @@ fn write_json(report: &Report, path: &Path) -> Result<(), CliError> {
             v
         })
         .collect();
+    let fees: Vec<_> = t
+        .fees
+        .iter()
+        .map(|((ch, cur), fee)| {
+            serde_json::json!({"channel": ch.as_str(), "currency": cur.code(), "fee": amount(*fee)})
+        })
+        .collect();
     let rows: Vec<serde_json::Value> = lines(report)
         .map(|l| {
             REPORT_COLUMNS
@@ -454,6 +494,7 @@ fn write_json(report: &Report, path: &Path) -> Result<(), CliError> {
         "files": report.files(),
         "by_category": by_category,
         "by_channel": by_channel,
+        "fees": fees,
         "rows": rows,
     });
     let mut w = writer(Some(path))?;
@@ -582,6 +623,77 @@ mod tests {
     fn percent_of_ppm() {
         assert_eq!(ppm_percent(1000), "0.1000 %");
         assert_eq!(ppm_percent(37_037), "3.7037 %");
+    }
+
+    #[test]
+    fn matched_rows_show_the_books_status_and_the_statements_gross() {
+        use payagg::reconcile::{BookEntry, BookStatus};
+        use payagg::statement::RecordKind;
+        use payagg::{Currency, Money};
+        let at = time::macros::datetime!(2024-05-20 10:00 +8);
+        let books =
+            vec![BookEntry::payment("A1", Money::cny(500), at).with_status(BookStatus::Closed)];
+        let zero = ExactAmount::parse("0.00").unwrap();
+        let mut line = StatementRecord::new(
+            Channel::Wechat,
+            RecordKind::Adjustment,
+            zero,
+            zero,
+            zero,
+            Currency::Cny,
+            at,
+        );
+        line.merchant_order_no = Some("A1".into());
+        let mut r = Reconciler::new(ReconcileConfig::default(), books).unwrap();
+        r.add_records("bill.csv", vec![line]).unwrap();
+        let report = r.finish().unwrap();
+        let l = matched_line(&report.matched().next().unwrap());
+        assert_eq!(l.cells[10], "closed");
+        assert_eq!(l.cells[12], "0.00");
+        assert_eq!(l.cells[9], "5.00");
+    }
+
+    #[test]
+    fn the_summary_shows_exact_fee_totals() {
+        use payagg::reconcile::BookEntry;
+        use payagg::statement::RecordKind;
+        use payagg::{Currency, Money};
+        let at = time::macros::datetime!(2024-05-20 10:00 +8);
+        let books = vec![BookEntry::payment("A1", Money::cny(10000), at)];
+        let gross = ExactAmount::parse("100.00").unwrap();
+        let fee = ExactAmount::parse("-0.60001").unwrap();
+        let mut line = StatementRecord::new(
+            Channel::Wechat,
+            RecordKind::Payment,
+            gross,
+            fee,
+            gross.checked_add(fee).unwrap(),
+            Currency::Cny,
+            at,
+        );
+        line.merchant_order_no = Some("A1".into());
+        let mut r = Reconciler::new(ReconcileConfig::default(), books).unwrap();
+        r.add_records("bill.csv", vec![line]).unwrap();
+        let s = summary(&r.finish().unwrap());
+        assert!(s.contains("Fees stated (exact):"), "{s}");
+        assert!(
+            s.lines()
+                .any(|l| l.contains("wechat") && l.contains("-0.60001") && l.contains("CNY")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn the_books_reader_advances_the_progress_bar() {
+        use std::io::Read as _;
+        let body = b"merchant_order_no,kind,amount\nA1,payment,1.00\n";
+        let p = Progress::hidden(body.len() as u64);
+        let mut out = Vec::new();
+        ProgressRead::new(&body[..], &p)
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(p.position(), Some(body.len() as u64));
+        assert_eq!(out, body);
     }
 
     #[test]
