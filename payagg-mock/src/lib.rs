@@ -1,8 +1,16 @@
 //! # payagg-mock
 //!
 //! A stateful simulator of the Chinese payment gateways, faithful on the wire, for tests and
-//! demos. It runs in-process (`127.0.0.1:0`) or as the `payagg-mock` binary. This release
-//! serves **WeChat Pay APIv3**; Alipay and UnionPay land with their client crates.
+//! demos. It runs in-process (`127.0.0.1:0`) or as the `payagg-mock` binary, and serves all
+//! three channels on one port:
+//!
+//! | channel | base paths on the simulator's base URL |
+//! | --- | --- |
+//! | WeChat Pay | APIv3 `/v3/…`; APIv2 payment codes `/pay/micropay`, `/pay/orderquery`, `/secapi/pay/reverse` |
+//! | Alipay | `/gateway.do` (classic gateway), `/downloadBillFile.resource` (bill files), `/alipay/…` (QR code and cashier pages) |
+//! | UnionPay (ACP 5.1.0) | `/gateway/api/frontTransReq.do`, `backTransReq.do`, `appTransReq.do`, `queryTrans.do`, `fileTransfer.do`; `POST /` with `txnType=76` (file transfer) |
+//!
+//! plus the control API under `/__mock/` and the payer's page at `/`.
 //!
 //! ## Quick start (library)
 //!
@@ -18,6 +26,8 @@
 //! // ... the client creates order "A1" ...
 //! server.pay(Channel::Wechat, "A1", Some("o-payer-openid"))?; // sends TRANSACTION.SUCCESS
 //! server.advance(time::Duration::hours(3)); // open orders past their expiry close
+//! let (ali, up) = (server.alipay(), server.unionpay()); // app id and keys; merId, PFX, chain
+//! println!("{} {}", ali.app_id(), up.mer_id());
 //! # Ok(()) }
 //! ```
 //!
@@ -132,6 +142,71 @@
 //! `REVERSE_EXPIRE` after 7 days and `ORDERNOTEXIST` for unknown orders. orderquery reports
 //! `trade_state` for any WeChat order of the merchant.
 //!
+//! ## Alipay (`/gateway.do`)
+//!
+//! - **Request verification exactly as Alipay does**: RSA2 (SHA256withRSA) `sign` over every
+//!   query and form parameter except `sign` and `sign_type`, sorted, `charset` honoured
+//!   (UTF-8 or GBK); `timestamp` within the window ([`AlipaySetup`], `isv.invalid-timestamp`
+//!   outside it); certificate mode checks `app_cert_sn` and `alipay_root_cert_sn`;
+//!   `biz_content` may be AES-encrypted (`encrypt_type=AES`, [`AlipaySetup::aes_key`]). Bad
+//!   signatures answer `isv.invalid-signature`. Protocol parameters may come in the query (the
+//!   Java SDK) or the form body (the others).
+//! - **Response signing**: each `{method}_response` node is signed with the Alipay key;
+//!   certificate-mode requests also get `alipay_cert_sn`.
+//! - **Methods**: `alipay.trade.precreate` (the `qr_code` is `{base_url}/alipay/qr/{trade_no}`:
+//!   GET it to "scan", or use [`MockServer::scan`]), `alipay.trade.pay` (payment code),
+//!   `alipay.trade.page.pay` / `wap.pay` / `app.pay` (the simulator's cashier page under
+//!   `/alipay/cashier/{trade_no}`), `alipay.trade.query`, `.close`, `.cancel`, `.refund`,
+//!   `alipay.trade.fastpay.refund.query`, `alipay.fund.trans.uni.transfer` and
+//!   `alipay.fund.trans.common.query`, `alipay.data.dataservice.bill.downloadurl.query` (a ZIP
+//!   of GBK CSVs built from the simulator's state) and `alipay.open.app.alipaycert.download`.
+//! - **Error codes**: `ACQ.TRADE_HAS_SUCCESS`, `ACQ.TRADE_HAS_CLOSE`, `ACQ.TRADE_NOT_EXIST`,
+//!   `ACQ.REFUND_AMT_NOT_EQUAL_TOTAL`, `ACQ.DISCORDANT_REPEAT_REQUEST`,
+//!   `ACQ.CONTEXT_INCONSISTENT`, `ACQ.SELLER_BALANCE_NOT_ENOUGH` and the transfer
+//!   `PAYER_BALANCE_NOT_ENOUGH` ([`MockServer::set_alipay_balance`]).
+//! - **Notifications**: `trade_status_sync` forms signed with the Alipay key, retried on
+//!   Alipay's schedule (4 min, 10 min, 10 min, 1 h, 2 h, 6 h, 15 h; divided by
+//!   [`MockConfig::time_scale`]) until the receiver answers `success`.
+//! - **Payment codes** (`alipay.trade.pay`, `auth_code` of 16 to 24 digits starting with 25 to
+//!   30, or a 37-character `fp…` face code). The first four digits decide:
+//!
+//! | `auth_code` starts with | answer | then |
+//! | --- | --- | --- |
+//! | `2811` | `10003` (`WAIT_BUYER_PAY`) | the payer enters the password: paid 10 s later on the simulator clock |
+//! | `2812` | `10003` | held until a control call (`…/pay`, `…/fail`), a cancel or expiry |
+//! | `2813` | `10003` | as `2812`, and the first cancel answers `ACQ.SYSTEM_ERROR` with `retry_flag=Y` |
+//! | `2814` | `ACQ.PAYMENT_AUTH_CODE_INVALID` (expired) | no trade is created |
+//! | `2815` | `ACQ.BUYER_BALANCE_NOT_ENOUGH` | no trade is created |
+//! | `2816` | `ACQ.SYSTEM_ERROR` | the payment did go through: a query finds `TRADE_SUCCESS` |
+//! | anything else | `10000` paid at once | |
+//!
+//! Bill discrepancies: [`MockServer::inject_alipay_bill_discrepancy`] or
+//! `POST /__mock/bills/alipay/discrepancies`.
+//!
+//! ## UnionPay (ACP 5.1.0, `/gateway/api/…`)
+//!
+//! - **Request verification**: `certId` must be the merchant signing certificate's decimal
+//!   serial (from the PFX `init` writes, [`UnionpaySetup`]) and `signature` must verify
+//!   (`signMethod=01`, RSA-SHA256), or the secure key for `signMethod=11` / `12`; failures
+//!   answer the real `respCode`s.
+//! - **Answer signing**: every answer and notification carries `signPubKeyCert`, a signer
+//!   certificate (CN `041@…@中国银联股份有限公司@…`) chained to the simulator's own middle and
+//!   root, which `init` writes as `acp_test_middle.cer` and `acp_test_root.cer`.
+//! - **Transactions**: consume (`txnType=01`) for B2C (`bizType=000201`, `channelType` 07 or 08)
+//!   and B2B corporate online banking (`000202`) through `frontTransReq.do` (an auto-posting
+//!   form to the simulator's cashier under `/__mock/unionpay/cashier/…`), `appTransReq.do`
+//!   (`tn`), refund (`04`) and cancel (`31`) through `backTransReq.do`, `queryTrans.do`
+//!   (`origRespCode`; `05` while a B2B order waits for the approver), and the ZM settlement
+//!   file through `fileTransfer` (`txnType=76`).
+//! - **Payers**: the cashier's pay / fail buttons; B2B submit (awaiting approval) and
+//!   approval: [`MockServer::unionpay_bank_submit`], [`MockServer::unionpay_confirm_b2b`] or
+//!   `POST /__mock/unionpay/orders/{orderId}/confirm-b2b`. UnionPay has no payment codes in
+//!   the simulator.
+//! - **Notifications**: signed `backUrl` forms, retried after 1, 2, 4 and 5 minutes until the
+//!   receiver answers HTTP 200 (or 302).
+//! - Bill discrepancies: [`MockServer::inject_unionpay_bill_discrepancy`] or
+//!   `POST /__mock/bills/unionpay/discrepancies`.
+//!
 //! ## Fault injection
 //!
 //! [`MockServer::faults`] takes [`FaultRule`]s: [`FaultKind`] (latency, HTTP status,
@@ -139,7 +214,12 @@
 //! optionally per channel and endpoint. WeChat endpoint names: `wechat.prepay`, `wechat.query`,
 //! `wechat.close`, `wechat.refund`, `wechat.refund_query`, `wechat.certificates`,
 //! `wechat.bill`, `wechat.bill_download`, `wechat.micropay`, `wechat.orderquery`,
-//! `wechat.reverse`, `wechat.other`. The control API is never faulted. On the APIv2 endpoints
+//! `wechat.reverse`, `wechat.other`. Alipay: `alipay.precreate`, `alipay.pay`,
+//! `alipay.page_pay`, `alipay.query`, `alipay.close`, `alipay.cancel`, `alipay.refund`,
+//! `alipay.refund_query`, `alipay.transfer`, `alipay.transfer_query`, `alipay.bill`,
+//! `alipay.bill_download`, `alipay.cert_download`, `alipay.cashier`, `alipay.other`.
+//! UnionPay: `unionpay.front`, `unionpay.back`, `unionpay.app`, `unionpay.query`,
+//! `unionpay.file`. The control API is never faulted. On the APIv2 endpoints
 //! `SYSTEM_ERROR` is `return_code=FAIL`. Probes on notifications:
 //! [`MockServer::probe_wechat_notifications`] signs the first attempt of the next N
 //! notifications with a `WECHATPAY/SIGNTEST/…` value; the retries are signed properly.
@@ -154,6 +234,7 @@
 //! | `GET /__mock/health` | | `{"ok":true}` |
 //! | `GET /__mock/orders` | | every order with its refunds |
 //! | `POST /__mock/orders/{channel}/{out_trade_no}/pay` | `{"payer":"openid"}` (optional) | pay as a payer; sends the payment notification |
+//! | `POST /__mock/scan` | `{"code_url":"weixin://wxpay/bizpayurl?pr=…","payer":"…"}` (payer optional; a urlencoded form works too) | scan a merchant-presented QR code (WeChat Native `code_url` or Alipay `qr_code`) and pay its order ([`MockServer::scan`]) |
 //! | `POST /__mock/orders/{channel}/{out_trade_no}/user-paying` | | `NOTPAY → USERPAYING` |
 //! | `POST /__mock/orders/{channel}/{out_trade_no}/fail` | | `→ PAYERROR` |
 //! | `POST /__mock/orders/{channel}/{out_trade_no}/expire` | | `→ CLOSED` now |
@@ -177,15 +258,27 @@
 //! | `POST /__mock/wechat/signtest` | `{"notifications":1}` | probe signatures on the next notifications |
 //! | `POST /__mock/wechat/refund-outcome` | `{"status":"abnormal"}` (`closed`, `processing`, `success`) | how new refunds end |
 //! | `POST /__mock/refunds/wechat/{out_refund_no}/{success,closed,abnormal}` | | settle a processing refund; sends its notification |
+//! | `GET /__mock/alipay/setup` | | gateway URL, app id, seller id, certificate SNs, Alipay public key and certificates |
+//! | `POST /__mock/alipay/balance` | `{"fen":10000}` (`null`: unlimited) | the merchant's balance for refunds and transfers |
+//! | `POST /__mock/bills/alipay/discrepancies` | as for WeChat | alter that day's Alipay trade bill |
+//! | `DELETE /__mock/bills/alipay/discrepancies` | | remove them |
+//! | `GET /__mock/unionpay/setup` | | merId, certId, the signer, middle and root certificates |
+//! | `POST /__mock/unionpay/orders/{orderId}/confirm-b2b` | | the corporate approver confirms a B2B payment; sends the notification |
+//! | `POST /__mock/unionpay/cashier/{orderId}/{submit,approve,pay,fail}` | | the cashier page's buttons (HTML answers) |
+//! | `POST /__mock/bills/unionpay/discrepancies` | as for WeChat | alter that settle date's ZM file |
+//! | `DELETE /__mock/bills/unionpay/discrepancies` | | remove them |
 //!
-//! `{channel}` is `wechat`. Unknown orders answer 404, forbidden transitions 409.
+//! `{channel}` is `wechat`, `alipay` or `unionpay`; `{out_trade_no}` is the merchant's order
+//! number (UnionPay `orderId`). Unknown orders answer 404, forbidden transitions 409.
 //!
 //! ## Payer's web page
 //!
 //! `GET /` is a plain HTML page (no scripts) listing the open orders of every channel, newest
-//! first, with Pay, Fail and Expire buttons, and the WeChat transfer bills waiting for the
-//! payee, with Confirm and Fail buttons. Each is a form posting to the control API
-//! (`/__mock/orders/{channel}/{out_trade_no}/{action}?return=/`,
+//! first, with Pay, Fail and Expire buttons (and Scan for orders with a QR code: WeChat
+//! Native, Alipay precreate), a form to scan any QR code URL as a chosen payer, and the WeChat
+//! transfer bills waiting for the payee, with Confirm and Fail buttons. Each is a form posting
+//! to the control API (`/__mock/orders/{channel}/{out_trade_no}/{action}?return=/`,
+//! `/__mock/scan?return=/`,
 //! `/__mock/transfers/wechat/{out_bill_no}/{action}?return=/`); any control call with
 //! `?return=/path` answers `303 See Other` back to that local path when it succeeds (errors
 //! show as they are).
@@ -193,7 +286,8 @@
 //! ## Wire details
 //!
 //! The server speaks HTTP/1.1 on plain TCP and accepts absolute-form request lines
-//! (`POST http://host:port/v3/… HTTP/1.1`), as some official clients send. It listens on
+//! (`POST http://host:port/v3/… HTTP/1.1`, `POST http://host:port/gateway.do?… HTTP/1.1`), as
+//! some official clients send. It listens on
 //! loopback unless told otherwise.
 //!
 //! ## Security

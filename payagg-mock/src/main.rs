@@ -103,17 +103,21 @@ async fn serve(path: &Path, listen: Option<SocketAddr>, public: bool) -> Result<
         ));
     }
     let server = MockServer::start(config).await.map_err(|e| e.to_string())?;
-    println!(
-        "payagg-mock: serving WeChat Pay APIv3 at {}",
-        server.base_url()
-    );
-    println!(
-        "payagg-mock: control API at {}/__mock/ (Ctrl-C to stop)",
-        server.base_url()
-    );
+    print!("{}", banner(&server.base_url()));
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     drop(server);
     Ok(())
+}
+
+/// What `serve` prints: the base URL, then each channel's base paths on it.
+fn banner(base: &str) -> String {
+    format!(
+        "payagg-mock: serving WeChat Pay, Alipay and UnionPay at {base}\n\
+         \x20 WeChat Pay  APIv3 {base}/v3/… ; APIv2 payment codes {base}/pay/micropay, /pay/orderquery, /secapi/pay/reverse\n\
+         \x20 Alipay      gateway {base}/gateway.do ; bill files {base}/downloadBillFile.resource ; cashier {base}/alipay/…\n\
+         \x20 UnionPay    gateway {base}/gateway/api/{{frontTransReq,backTransReq,appTransReq,queryTrans,fileTransfer}}.do ; file transfer {base}/\n\
+         payagg-mock: control API at {base}/__mock/, payer page at {base}/ (Ctrl-C to stop)\n"
+    )
 }
 
 fn source_chain(e: &dyn std::error::Error) -> String {
@@ -181,5 +185,22 @@ mod tests {
         assert!(parse(&args("serve")).is_err());
         assert!(parse(&args("serve --config m.json --listen nope")).is_err());
         assert!(parse(&args("frobnicate")).is_err());
+    }
+
+    #[test]
+    fn banner_lists_the_three_channels() {
+        let b = banner("http://127.0.0.1:9");
+        assert!(b.starts_with(
+            "payagg-mock: serving WeChat Pay, Alipay and UnionPay at http://127.0.0.1:9\n"
+        ));
+        for path in [
+            "http://127.0.0.1:9/v3/",
+            "http://127.0.0.1:9/pay/micropay",
+            "http://127.0.0.1:9/gateway.do",
+            "http://127.0.0.1:9/gateway/api/{frontTransReq,",
+            "http://127.0.0.1:9/__mock/",
+        ] {
+            assert!(b.contains(path), "{path} in {b}");
+        }
     }
 }

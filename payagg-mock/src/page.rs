@@ -1,5 +1,5 @@
 //! The payer's web page at `/`: open orders of every channel, with buttons that post to the
-//! control API and come back here.
+//! control API and come back here, and a form that scans a QR code URL.
 
 use std::fmt::Write as _;
 
@@ -93,10 +93,27 @@ pub(crate) fn payer_page(shared: &Shared) -> MockResponse {
                     escape(&base)
                 );
             }
+            if let Some(code) = qr_code(o) {
+                let _ = write!(
+                    html,
+                    "<form method=\"post\" action=\"/__mock/scan?return=/\">\
+                     <input type=\"hidden\" name=\"code_url\" value=\"{}\">\
+                     <button type=\"submit\" title=\"{}\">Scan</button></form>",
+                    escape(code),
+                    escape(code)
+                );
+            }
             html.push_str("</td></tr>\n");
         }
         html.push_str("</tbody></table>\n");
     }
+    html.push_str(
+        "<h2>Scan a QR code</h2>\n<form method=\"post\" action=\"/__mock/scan?return=/\">\
+         <label>Code URL <input name=\"code_url\" size=\"60\" \
+         placeholder=\"weixin://wxpay/bizpayurl?pr=… or the Alipay qr_code\"></label> \
+         <label>Payer <input name=\"payer\" size=\"24\" placeholder=\"openid or buyer id\"></label> \
+         <button type=\"submit\">Scan and pay</button></form>\n",
+    );
     let waiting: Vec<_> = shared
         .wechat
         .transfer_records()
@@ -142,6 +159,13 @@ pub(crate) fn payer_page(shared: &Shared) -> MockResponse {
         headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
         body: bytes::Bytes::from(html),
     }
+}
+
+/// The merchant-presented QR code of an order: WeChat Native `code_url`, Alipay `qr_code`.
+fn qr_code(o: &crate::state::Order) -> Option<&str> {
+    ["code_url", "qr_code"]
+        .iter()
+        .find_map(|k| o.prepay.get(k).and_then(serde_json::Value::as_str))
 }
 
 /// `303 See Other` back to `to` (a local path only).

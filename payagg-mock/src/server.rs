@@ -112,8 +112,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     pub(crate) notifier: Notifier,
     pub(crate) wechat: WechatSim,
-    pub(crate) unionpay: crate::unionpay::UnionpaySim,
     pub(crate) alipay: crate::alipay::AlipaySim,
+    pub(crate) unionpay: crate::unionpay::UnionpaySim,
     pub(crate) hang_for: std::time::Duration,
 }
 
@@ -176,11 +176,55 @@ impl Shared {
         Ok(order)
     }
 
+    /// Pay the open order behind a merchant-presented QR code as `payer`: a WeChat Native
+    /// `code_url` (`weixin://wxpay/bizpayurl?pr=…`) or an Alipay precreate `qr_code`
+    /// (matched exactly, or by its `/alipay/qr/{trade_no}` path under any host).
+    fn scan(&self, code_url: &str, payer: Option<&str>) -> Result<Order, MockError> {
+        let code_url = code_url.trim();
+        let orders = self.store.orders();
+        let by_code = orders.iter().find(|o| {
+            ["code_url", "qr_code"]
+                .iter()
+                .any(|k| o.prepay.get(k).and_then(|v| v.as_str()) == Some(code_url))
+        });
+        let alipay_trade = code_url
+            .split_once("/alipay/qr/")
+            .and_then(|(_, t)| t.split(['?', '#', '/']).next())
+            .map(|t| percent_decode(t, false));
+        let found = by_code.or_else(|| {
+            let t = alipay_trade.as_deref()?;
+            orders
+                .iter()
+                .find(|o| o.channel == Channel::Alipay && o.transaction_id == t)
+        });
+        let Some(o) = found else {
+            return Err(MockError::new(
+                MockErrorKind::NotFound,
+                format!("no order has the QR code {code_url}"),
+            ));
+        };
+        match o.channel {
+            Channel::Alipay => self
+                .alipay
+                .pay_trade(self, &o.transaction_id, payer)
+                .ok_or_else(|| {
+                    MockError::new(
+                        MockErrorKind::InvalidTransition,
+                        format!(
+                            "cannot pay Alipay trade {} ({}): it is not open",
+                            o.out_trade_no, o.transaction_id
+                        ),
+                    )
+                }),
+            channel => self.act(channel, &o.out_trade_no, Action::Pay, payer),
+        }
+    }
+
     fn notify_paid(&self, order: &Order) {
         let outgoing = match order.channel {
             Channel::Wechat => self.wechat.payment_notification(self, order),
-            Channel::Unionpay => self.unionpay.payment_notification(order),
             Channel::Alipay => self.alipay.notification(self, order, None),
+            Channel::Unionpay => self.unionpay.payment_notification(order),
             _ => None,
         };
         if let Some(o) = outgoing {
@@ -244,8 +288,8 @@ impl MockServer {
             store: Store::default(),
             faults: Faults::default(),
             notifier,
-            alipay: crate::alipay::AlipaySim::new(config.alipay.clone(), base_url.clone()),
             unionpay: crate::unionpay::UnionpaySim::new(config.unionpay.clone(), base_url.clone()),
+            alipay: crate::alipay::AlipaySim::new(config.alipay.clone(), base_url.clone()),
             wechat: WechatSim::new(config.wechat.clone(), base_url),
             hang_for: config.hang_for,
         });
@@ -315,12 +359,12 @@ impl MockServer {
         self.shared.store.expire(self.shared.now());
     }
 
-    pub(crate) fn alipay_sim(&self) -> &crate::alipay::AlipaySim {
-        &self.shared.alipay
-    }
-
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    pub(crate) fn alipay_sim(&self) -> &crate::alipay::AlipaySim {
+        &self.shared.alipay
     }
 
     /// The fault table.
@@ -368,6 +412,18 @@ impl MockServer {
         payer: Option<&str>,
     ) -> Result<Order, MockError> {
         self.shared.act(channel, out_trade_no, Action::Pay, payer)
+    }
+
+    /// Scan a merchant-presented QR code and pay its order as `payer` (a default payer when
+    /// `None`): a WeChat Native `code_url` (`weixin://wxpay/bizpayurl?pr=…`) or an Alipay
+    /// precreate `qr_code` (`{base_url}/alipay/qr/{trade_no}`). Sends the payment
+    /// notification.
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound` when no order has that code, `InvalidTransition` when it is
+    /// no longer open).
+    pub fn scan(&self, code_url: &str, payer: Option<&str>) -> Result<Order, MockError> {
+        self.shared.scan(code_url, payer)
     }
 
     /// Put an unpaid order into "user paying" (password entry).
@@ -555,13 +611,13 @@ async fn handle(
         }
     } else if req.path == "/" && req.method == http::Method::GET {
         crate::page::payer_page(&shared)
-    } else if let Some(endpoint) = shared.alipay.endpoint(&req) {
-        match crate::alipay::serve(&shared, &req, endpoint).await {
+    } else if let Some(endpoint) = crate::unionpay::endpoint(&req) {
+        match crate::unionpay::serve(&shared, &req, endpoint).await {
             Some(r) => r,
             None => return Err(Dropped),
         }
-    } else if let Some(endpoint) = crate::unionpay::endpoint(&req) {
-        match crate::unionpay::serve(&shared, &req, endpoint).await {
+    } else if let Some(endpoint) = shared.alipay.endpoint(&req) {
+        match crate::alipay::serve(&shared, &req, endpoint).await {
             Some(r) => r,
             None => return Err(Dropped),
         }
@@ -613,6 +669,39 @@ async fn handle(
 struct PayBody {
     #[serde(default)]
     payer: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ScanBody {
+    code_url: String,
+    #[serde(default)]
+    payer: Option<String>,
+}
+
+impl ScanBody {
+    /// JSON, or a browser's urlencoded form (the payer page).
+    fn parse(req: &MockRequest) -> Result<Self, MockResponse> {
+        let form = req
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+        if !form {
+            return parse_required(&req.body);
+        }
+        let (mut code_url, mut payer) = (None, None);
+        for pair in String::from_utf8_lossy(&req.body).split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_decode(v, true);
+            match percent_decode(k, true).as_str() {
+                "code_url" => code_url = Some(v),
+                "payer" if !v.trim().is_empty() => payer = Some(v.trim().to_owned()),
+                _ => {}
+            }
+        }
+        Ok(Self {
+            code_url: code_url.ok_or_else(|| bad_request("code_url is required"))?,
+            payer,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -749,6 +838,13 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
             };
             let body: PayBody = parse(&req.body)?;
             match shared.act(channel, no, action, body.payer.as_deref()) {
+                Ok(o) => to_json(&o),
+                Err(e) => control_error(&e),
+            }
+        }
+        (&Method::POST, ["scan"]) => {
+            let body = ScanBody::parse(req)?;
+            match shared.scan(&body.code_url, body.payer.as_deref()) {
                 Ok(o) => to_json(&o),
                 Err(e) => control_error(&e),
             }

@@ -6,7 +6,7 @@ use std::io::Read as _;
 
 use payagg_alipay::sign::{self, SignType, extract_response, verify, verify_notification};
 use payagg_core::Channel;
-use payagg_mock::{MockConfig, MockServer};
+use payagg_mock::{MockConfig, MockServer, OrderStatus};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -588,4 +588,163 @@ async fn payment_codes_cancel_and_transfers() {
         (n["status"].as_str(), n["trans_amount"].as_str()),
         (Some("SUCCESS"), Some("6.00"))
     );
+}
+
+/// `call`'s request, JAVA-style, as raw bytes: query string (signed) and form body.
+fn signed_gateway_request(server: &MockServer, method: &str, biz: &str) -> (String, String) {
+    let a = server.alipay();
+    let mut params: Vec<(String, String)> = vec![
+        ("app_id".into(), a.app_id().into()),
+        ("method".into(), method.into()),
+        ("format".into(), "JSON".into()),
+        ("charset".into(), "utf-8".into()),
+        ("sign_type".into(), "RSA2".into()),
+        ("timestamp".into(), ymdhms(server.now())),
+        ("version".into(), "1.0".into()),
+    ];
+    let mut all = params.clone();
+    all.push(("biz_content".into(), biz.to_owned()));
+    let sig = sign::sign_params(
+        a.app_private_key(),
+        SignType::Rsa2,
+        all.iter().map(|(k, v)| (k, v)),
+    );
+    params.push(("sign".into(), sig));
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    (query.join("&"), format!("biz_content={}", enc(biz)))
+}
+
+/// One request over a fresh TCP connection; the whole answer as text.
+async fn raw_exchange(server: &MockServer, request: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    String::from_utf8(raw).unwrap()
+}
+
+#[tokio::test]
+async fn absolute_form_gateway_request_is_verified_and_signed() {
+    let server = start().await;
+    let (node, _) = call(
+        &server,
+        "alipay.trade.precreate",
+        json!({"out_trade_no": "ABS1", "total_amount": "12.34", "subject": "茶"}),
+        &PLAIN,
+    )
+    .await;
+    server
+        .scan(node["qr_code"].as_str().unwrap(), Some("2088000000000042"))
+        .unwrap();
+
+    let addr = server.addr();
+    let biz = json!({"out_trade_no": "ABS1"}).to_string();
+    let (query, body) = signed_gateway_request(&server, "alipay.trade.query", &biz);
+    let request = |body: &str| {
+        format!(
+            "POST http://{addr}/gateway.do?{query} HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/x-www-form-urlencoded;charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let raw = raw_exchange(&server, &request(&body)).await;
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    let (_, answer) = raw.split_once("\r\n\r\n").unwrap();
+    let ex = extract_response(answer.as_bytes(), "alipay.trade.query").unwrap();
+    let sig = ex.sign.as_ref().expect("a signed answer");
+    verify(
+        server.alipay().alipay_public_key(),
+        SignType::Rsa2,
+        ex.content,
+        sig,
+    )
+    .unwrap();
+    let node: Value = serde_json::from_slice(ex.content).unwrap();
+    assert_eq!(node["code"], "10000", "{answer}");
+    assert_eq!(node["out_trade_no"], "ABS1");
+    assert_eq!(node["trade_status"], "TRADE_SUCCESS");
+    assert_eq!(node["total_amount"], "12.34");
+    assert_eq!(node["buyer_user_id"], "2088000000000042");
+
+    // The same absolute-form request with the signed body altered is refused: the
+    // signature really is checked over the absolute-form target's query and the form.
+    let tampered = format!(
+        "biz_content={}",
+        enc(&json!({"out_trade_no": "ABS2"}).to_string())
+    );
+    let raw = raw_exchange(&server, &request(&tampered)).await;
+    assert!(raw.contains("isv.invalid-signature"), "{raw}");
+}
+
+#[tokio::test]
+async fn scan_pays_a_precreate_qr_code() {
+    let server = start().await;
+    let o = Opts {
+        notify_url: Some(receiver().await),
+        ..PLAIN
+    };
+    let precreate = |no: &'static str| {
+        call(
+            &server,
+            "alipay.trade.precreate",
+            json!({"out_trade_no": no, "total_amount": "8.00", "subject": "面包"}),
+            &o,
+        )
+    };
+    let qr = |node: Value| node["qr_code"].as_str().unwrap().to_owned();
+    let qr1 = qr(precreate("SCAN1").await.0);
+    let qr2 = qr(precreate("SCAN2").await.0);
+
+    // Control API: scan as a chosen buyer.
+    let http = reqwest::Client::new();
+    let scan = |code: String, payer: Option<&str>| {
+        http.post(format!("{}/__mock/scan", server.base_url()))
+            .header("Content-Type", "application/json")
+            .body(json!({"code_url": code, "payer": payer}).to_string())
+            .send()
+    };
+    let r = scan(qr1.clone(), Some("2088000000000099")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let order: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(order["out_trade_no"], "SCAN1");
+    let (node, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "SCAN1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["trade_status"], "TRADE_SUCCESS");
+    assert_eq!(node["buyer_user_id"], "2088000000000099");
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(5), |d| d
+                .iter()
+                .any(|d| d.acknowledged && d.body_str().contains("SCAN1")))
+            .await
+    );
+    // Scanned again: already paid. An unknown code: not found.
+    assert_eq!(scan(qr1, None).await.unwrap().status().as_u16(), 409);
+    let unknown = format!("{}/alipay/qr/2099NOSUCHTRADE", server.base_url());
+    assert_eq!(scan(unknown, None).await.unwrap().status().as_u16(), 404);
+
+    // Library call; the code as seen through another host name still finds the trade.
+    let other_host = qr2.replace("127.0.0.1", "localhost");
+    assert_ne!(other_host, qr2);
+    let paid = server.scan(&other_host, None).unwrap();
+    assert_eq!(paid.out_trade_no, "SCAN2");
+    assert_eq!(paid.status, OrderStatus::Success);
+    let (node, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "SCAN2"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["trade_status"], "TRADE_SUCCESS");
 }

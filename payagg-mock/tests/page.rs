@@ -143,3 +143,139 @@ async fn payer_page_lists_and_acts() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 409);
 }
+
+fn wechat_client(server: &MockServer) -> WechatPayClient {
+    let wx = server.wechat();
+    let cfg = Config::builder()
+        .mchid(wx.mchid())
+        .appid(wx.appid())
+        .private_key_pem(secrecy::ExposeSecret::expose_secret(wx.merchant_key_pem()).to_owned())
+        .merchant_certificate_pem(wx.merchant_cert_pem())
+        .apiv3_key(SecretKey32::from_secret(wx.apiv3_key()).unwrap())
+        .base_url(server.base_url())
+        .notify_url("http://127.0.0.1:9/notify")
+        .platform_certificates(true)
+        .build()
+        .unwrap();
+    let clock: Arc<dyn Clock> = server.clock();
+    WechatPayClient::new(cfg).unwrap().with_clock(clock)
+}
+
+/// WeChat Native `code_url`s scanned by the library call, the control API and the page's form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_pays_native_code_urls_by_library_control_api_and_page() {
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let client = wechat_client(&server);
+    let mut codes = Vec::new();
+    for no in ["SCAN-W1", "SCAN-W2", "SCAN-W3"] {
+        let req = PayRequest::new(
+            MerchantOrderNo::new(no).unwrap(),
+            Money::cny(990),
+            "Tea",
+            Scene::MerchantQr,
+        )
+        .unwrap();
+        client.pay(&req).await.unwrap();
+        let order = server.order(Channel::Wechat, no).unwrap();
+        let code = order.prepay["code_url"].as_str().unwrap().to_owned();
+        assert!(code.starts_with("weixin://wxpay/bizpayurl?pr="), "{code}");
+        codes.push(code);
+    }
+
+    // Library call.
+    let paid = server.scan(&codes[0], Some("oScanLibrary")).unwrap();
+    assert_eq!(paid.out_trade_no, "SCAN-W1");
+    assert_eq!(paid.status, OrderStatus::Success);
+    assert_eq!(paid.payer.as_deref(), Some("oScanLibrary"));
+
+    // Control API (JSON).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let scan_url = format!("{}/__mock/scan", server.base_url());
+    let r = http
+        .post(&scan_url)
+        .header("Content-Type", "application/json")
+        .body(serde_json::json!({"code_url": codes[1], "payer": "oScanControl"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(body["out_trade_no"], "SCAN-W2");
+    let w2 = server.order(Channel::Wechat, "SCAN-W2").unwrap();
+    assert_eq!(w2.status, OrderStatus::Success);
+    assert_eq!(w2.payer.as_deref(), Some("oScanControl"));
+
+    // The page: a Scan button on the open Native order and a free scan form.
+    let html = http
+        .get(format!("{}/", server.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            "<input type=\"hidden\" name=\"code_url\" value=\"{}\">",
+            codes[2]
+        )),
+        "{html}"
+    );
+    assert!(html.contains("action=\"/__mock/scan?return=/\""));
+    assert!(html.contains("name=\"payer\""));
+    // A browser's form post, 303 back to the page.
+    let form = format!(
+        "code_url={}&payer=oScanPage",
+        codes[2]
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+            .replace('?', "%3F")
+            .replace('=', "%3D")
+    );
+    let r = http
+        .post(format!("{scan_url}?return=/"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], "/");
+    let w3 = server.order(Channel::Wechat, "SCAN-W3").unwrap();
+    assert_eq!(w3.status, OrderStatus::Success);
+    assert_eq!(w3.payer.as_deref(), Some("oScanPage"));
+    assert!(
+        server
+            .notifications()
+            .iter()
+            .any(|d| d.event_type == "TRANSACTION.SUCCESS"),
+        "payment notifications are sent"
+    );
+
+    // Scanned again: 409, shown rather than redirected. Unknown code: 404.
+    let r = http
+        .post(format!("{scan_url}?return=/"))
+        .header("Content-Type", "application/json")
+        .body(serde_json::json!({"code_url": codes[0]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let r = http
+        .post(&scan_url)
+        .header("Content-Type", "application/json")
+        .body(r#"{"code_url":"weixin://wxpay/bizpayurl?pr=NOSUCH1"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let err = server
+        .scan("weixin://wxpay/bizpayurl?pr=NOSUCH1", None)
+        .unwrap_err();
+    assert_eq!(err.kind(), payagg_mock::MockErrorKind::NotFound);
+}

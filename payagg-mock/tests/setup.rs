@@ -94,10 +94,8 @@ async fn alipay_and_unionpay_files_load_back_and_serve_signed_requests() {
     use payagg_core::crypto::{Certificate, RsaPrivateKey, RsaPublicKey};
     use secrecy::ExposeSecret as _;
 
-    let dir = std::env::temp_dir().join(format!(
-        "payagg-mock-setup-channels-{}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("payagg-mock-setup-channels-{}", std::process::id()));
     let generated = MockConfig::generate().unwrap();
     generated.write_setup(&dir).unwrap();
 
@@ -202,14 +200,15 @@ async fn alipay_and_unionpay_files_load_back_and_serve_signed_requests() {
     // WeChat: payagg's client configured from the written files only.
     let loaded = MockConfig::load(&dir.join("mock.json")).unwrap();
     let wx = &loaded.wechat;
+    let wechat = dir.join("wechat");
     let cfg = payagg_wechat::Config::builder()
         .mchid(wx.mchid())
         .appid(wx.appid())
-        .private_key_pem(read(&dir, "apiclient_key.pem"))
-        .merchant_certificate_pem(read(&dir, "apiclient_cert.pem"))
+        .private_key_pem(read(&wechat, "apiclient_key.pem"))
+        .merchant_certificate_pem(read(&wechat, "apiclient_cert.pem"))
         .apiv3_key(
             payagg_core::crypto::SecretKey32::from_secret(&secrecy::SecretString::from(
-                read(&dir, "apiv3_key.txt").trim().to_owned(),
+                read(&wechat, "apiv3_key.txt").trim().to_owned(),
             ))
             .unwrap(),
         )

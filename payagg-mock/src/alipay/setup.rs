@@ -110,7 +110,10 @@ fn pkcs1_body(pkcs8_pem: &str) -> Result<String, MockError> {
     use base64::Engine as _;
     use rsa::pkcs1::EncodeRsaPrivateKey as _;
     use rsa::pkcs8::DecodePrivateKey as _;
-    let key = cfg(rsa::RsaPrivateKey::from_pkcs8_pem(pkcs8_pem), "app private key PEM")?;
+    let key = cfg(
+        rsa::RsaPrivateKey::from_pkcs8_pem(pkcs8_pem),
+        "app private key PEM",
+    )?;
     let der = cfg(key.to_pkcs1_der(), "app private key PKCS#1 encoding")?;
     Ok(base64::engine::general_purpose::STANDARD.encode(der.as_bytes()))
 }
