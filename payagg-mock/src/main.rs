@@ -103,10 +103,29 @@ async fn serve(path: &Path, listen: Option<SocketAddr>, public: bool) -> Result<
         ));
     }
     let server = MockServer::start(config).await.map_err(|e| e.to_string())?;
+    follow_real_time(&server);
     print!("{}", banner(&server.base_url()));
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     drop(server);
     Ok(())
+}
+
+/// The served simulator's clock follows real time, because real clients sign with their own
+/// clocks and the 5-minute windows would otherwise close on them; control-API advances
+/// (`/__mock/clock/advance`) stay as offsets on top. (In-process tests keep the clock still.)
+fn follow_real_time(server: &MockServer) {
+    let clock = server.clock();
+    tokio::spawn(async move {
+        let mut last = std::time::Instant::now();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let now = std::time::Instant::now();
+            let elapsed = time::Duration::try_from(now - last).unwrap_or(time::Duration::ZERO);
+            last = now;
+            payagg_core::clock::ManualClock::advance(&clock, elapsed);
+        }
+    });
 }
 
 /// What `serve` prints: the base URL, then each channel's base paths on it.
