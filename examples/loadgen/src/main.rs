@@ -103,7 +103,9 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         let host = host.split('/').next().unwrap_or_default();
         let loopback = host.starts_with("[::1]")
             || host.split(':').next().is_some_and(|h| {
-                h == "localhost" || h.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+                h == "localhost"
+                    || h.parse::<std::net::Ipv4Addr>()
+                        .is_ok_and(|a| a.is_loopback())
             });
         if !loopback {
             return Err(format!("--url must be a loopback address, not {host}"));
@@ -258,10 +260,7 @@ async fn worker(
         let start = Instant::now();
         let result = match last.take() {
             Some(no) => {
-                let target = format!(
-                    "/v3/pay/transactions/out-trade-no/{no}?mchid={}",
-                    t.mchid
-                );
+                let target = format!("/v3/pay/transactions/out-trade-no/{no}?mchid={}", t.mchid);
                 call(&client, &t, reqwest::Method::GET, &target, String::new()).await
             }
             None => {
@@ -295,7 +294,10 @@ async fn worker(
 }
 
 async fn load(t: Arc<Target>, opts: &Opts) -> Report {
-    let run = format!("{:08X}", RandomState::new().build_hasher().finish() & 0xFFFF_FFFF);
+    let run = format!(
+        "{:08X}",
+        RandomState::new().build_hasher().finish() & 0xFFFF_FFFF
+    );
     let budget = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + opts.duration;
@@ -415,7 +417,9 @@ async fn main() -> std::process::ExitCode {
     if let Some(d) = opts.sign_bench {
         return match sign_bench(d) {
             Ok(rate) => {
-                println!("loadgen: payagg RSA-2048 SHA256withRSA signing, one thread: {rate:.0} signatures/s");
+                println!(
+                    "loadgen: payagg RSA-2048 SHA256withRSA signing, one thread: {rate:.0} signatures/s"
+                );
                 std::process::ExitCode::SUCCESS
             }
             Err(e) => {
@@ -468,7 +472,10 @@ mod tests {
     #[test]
     fn parses_and_keeps_to_loopback() {
         let o = parse_args(&args("-c 8 -d 3 -n 100")).unwrap_or_default();
-        assert_eq!((o.connections, o.duration.as_secs(), o.requests), (8, 3, 100));
+        assert_eq!(
+            (o.connections, o.duration.as_secs(), o.requests),
+            (8, 3, 100)
+        );
         assert!(parse_args(&args("--url http://127.0.0.1:1 --config m.json")).is_ok());
         assert!(parse_args(&args("--url http://10.0.0.1:1 --config m.json")).is_err());
         assert!(parse_args(&args("--url http://127.0.0.1:1")).is_err());
