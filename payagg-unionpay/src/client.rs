@@ -441,7 +441,10 @@ impl UnionPayClient {
     ) -> Result<Refund> {
         order_id_rule(refund_no.as_str(), "merchant_refund_no")?;
         let now = txn_time(self.clock.now());
-        let mut m = self.base(txn_type, codes::SUB_DEFAULT, codes::BIZ_GENERIC, &now);
+        // bizType 000201, as the official B2C and app demos (`Form_6_4_Refund`,
+        // `Form_6_3_ConsumeUndo`) and the official B2B PHP kit send for refunds and
+        // cancels; the generic 000000 of query and file transfer is not documented here.
+        let mut m = self.base(txn_type, codes::SUB_DEFAULT, codes::BIZ_B2C, &now);
         m.insert(f::CHANNEL_TYPE.into(), codes::CHANNEL_PC.into());
         m.insert(f::ORDER_ID.into(), refund_no.as_str().into());
         m.insert(f::ORIG_QRY_ID.into(), orig_qry_id.into());

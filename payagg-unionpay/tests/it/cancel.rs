@@ -15,6 +15,7 @@ async fn cancel(a: Answer) -> (MockServer, Result<payagg_core::Refund, Error>) {
         .and(SignedByMerchant::with(&[
             ("txnType", "31"),
             ("txnSubType", "00"),
+            ("bizType", "000201"),
             ("origQryId", QUERY_ID),
             ("txnAmt", "1000"),
             ("orderId", "cancel20240105000001"),

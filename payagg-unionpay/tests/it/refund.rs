@@ -48,7 +48,7 @@ async fn accepted_partial_and_repeated() {
         .and(SignedByMerchant::with(&[
             ("txnType", "04"),
             ("txnSubType", "00"),
-            ("bizType", "000000"),
+            ("bizType", "000201"),
             ("accessType", "0"),
             ("channelType", "07"),
             ("origQryId", QUERY_ID),
