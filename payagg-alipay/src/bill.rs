@@ -45,13 +45,41 @@ pub fn decode_gbk(bytes: &[u8]) -> String {
         .into_owned()
 }
 
-/// Opens the bill ZIP and returns its detail and summary CSVs (entry names are GBK with the
-/// UTF-8 flag clear; both readings are tried).
+/// The two CSVs of a trade bill ZIP with the detail **as Alipay ships it (GBK)**: what the
+/// client keeps, so no decoded copy of the whole detail file is ever held (parse it with
+/// [`GbkTradeBillParser`] / [`TradeBillParser::records_gbk`]). The summary is a few lines
+/// and is decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RawBillFiles {
+    /// `…_业务明细.csv`, GBK bytes.
+    pub detail: Vec<u8>,
+    /// `…_业务明细(汇总).csv` decoded, when present.
+    pub summary: Option<String>,
+}
+
+/// Opens the bill ZIP and returns its detail and summary CSVs decoded to UTF-8 (entry names
+/// are GBK with the UTF-8 flag clear; both readings are tried). Prefer [`unzip_bill_raw`]
+/// for big bills.
 ///
 /// # Errors
 ///
 /// [`Error::Decode`] if the bytes are not a ZIP or hold no `_业务明细.csv` entry.
 pub fn unzip_bill(zip_bytes: &[u8]) -> Result<BillFiles> {
+    let raw = unzip_bill_raw(zip_bytes)?;
+    Ok(BillFiles {
+        detail: decode_gbk(&raw.detail),
+        summary: raw.summary,
+    })
+}
+
+/// Opens the bill ZIP and returns the detail CSV's GBK bytes (inflated, not decoded) and the
+/// decoded summary.
+///
+/// # Errors
+///
+/// [`Error::Decode`] if the bytes are not a ZIP or hold no `_业务明细.csv` entry.
+pub fn unzip_bill_raw(zip_bytes: &[u8]) -> Result<RawBillFiles> {
     let mut zip = zip::ZipArchive::new(Cursor::new(zip_bytes))
         .map_err(|e| Error::Decode(DecodeError::new("Alipay bill: not a ZIP").with_source(e)))?;
     let mut detail = None;
@@ -74,24 +102,17 @@ pub fn unzip_bill(zip_bytes: &[u8]) -> Result<BillFiles> {
         f.read_to_end(&mut buf).map_err(|e| {
             Error::Decode(DecodeError::new(format!("Alipay bill: inflating {name}")).with_source(e))
         })?;
-        let text = decode_gbk(&buf);
         if is_summary {
-            summary = Some(text);
+            summary = Some(decode_gbk(&buf));
         } else {
-            detail = Some(text);
+            detail = Some(buf);
         }
     }
-    Ok(BillFiles {
+    Ok(RawBillFiles {
         detail: detail
             .ok_or_else(|| decode_err("Alipay bill: no _业务明细.csv entry in the ZIP"))?,
         summary,
     })
-}
-
-fn cells(line: &str) -> Vec<&str> {
-    line.split(',')
-        .map(|c| c.trim_matches(|ch: char| ch == '\t' || ch == ' '))
-        .collect()
 }
 
 /// Column positions of the detail header (layout A, 25 columns, or layout B, 29).
@@ -198,35 +219,106 @@ fn add(a: ExactAmount, b: ExactAmount, line: u64) -> Result<ExactAmount> {
     })
 }
 
-/// The cells of one line as byte ranges into it (split on `,`, `\t`/space trimmed): no
-/// per-line allocation, the range buffer is reused.
+/// The cells of one line (split on `,`, `\t`/space trimmed).
+///
+/// Quoting: Alipay's trade-bill description documents no quoting, the protocol notes (§6)
+/// say "plain `,` separators, no quoting", and every merchant-bill sample and reader we found
+/// (the official-format vector, Java readers doing `readLine()` + `split(",")`) splits on bare
+/// commas; free-text cells (`商品名称`, `备注`, `券名称`) are where a comma could appear. So:
+/// a line without a `"` byte takes the fast path (byte ranges into the line, no allocation);
+/// a line holding a `"` is read as RFC 4180 (a cell that starts with `"` runs to the closing
+/// quote, `""` is a literal quote, commas inside are data), unescaped into a reused buffer;
+/// and a line with more cells than the header (an unquoted comma in a field; even when the
+/// extra cell is empty, since `备注` usually is) is an [`Error::Decode`] naming the line,
+/// never a silent shift of the columns after it.
+/// `"` (0x22) and `,` never occur inside a GBK multi-byte character, so this holds for the
+/// GBK path too.
 #[derive(Debug, Default)]
 struct Cells {
     ranges: Vec<(usize, usize)>,
+    /// Unescaped cells of a line with quotes; `ranges` then index into this buffer.
+    unquoted: String,
+    quoted: bool,
+}
+
+fn trim_start(b: &[u8], mut s: usize, e: usize) -> usize {
+    while s < e && matches!(b[s], b'\t' | b' ') {
+        s += 1;
+    }
+    s
+}
+
+fn trim_end(b: &[u8], s: usize, mut e: usize) -> usize {
+    while e > s && matches!(b[e - 1], b'\t' | b' ') {
+        e -= 1;
+    }
+    e
 }
 
 impl Cells {
-    fn split(&mut self, line: &str) {
+    /// Splits `line`; `Err` names what is malformed in a quoted line.
+    fn split(&mut self, line: &str) -> std::result::Result<(), &'static str> {
         self.ranges.clear();
+        self.quoted = false;
         let b = line.as_bytes();
+        if memchr::memchr(b'"', b).is_some() {
+            return self.split_quoted(line);
+        }
         let mut start = 0;
         loop {
-            let end = b[start..]
-                .iter()
-                .position(|&c| c == b',')
-                .map_or(b.len(), |p| start + p);
-            let (mut s, mut e) = (start, end);
-            while s < e && matches!(b[s], b'\t' | b' ') {
-                s += 1;
-            }
-            while e > s && matches!(b[e - 1], b'\t' | b' ') {
-                e -= 1;
-            }
-            self.ranges.push((s, e));
+            let end = memchr::memchr(b',', &b[start..]).map_or(b.len(), |p| start + p);
+            let s = trim_start(b, start, end);
+            self.ranges.push((s, trim_end(b, s, end)));
             if end == b.len() {
-                break;
+                return Ok(());
             }
             start = end + 1;
+        }
+    }
+
+    /// The RFC 4180 slow path (only lines holding a `"`).
+    fn split_quoted(&mut self, line: &str) -> std::result::Result<(), &'static str> {
+        self.quoted = true;
+        self.unquoted.clear();
+        let b = line.as_bytes();
+        let mut pos = 0;
+        loop {
+            let s = trim_start(b, pos, b.len());
+            let begin = self.unquoted.len();
+            let next;
+            if b.get(s) == Some(&b'"') {
+                let mut p = s + 1;
+                loop {
+                    let q = memchr::memchr(b'"', &b[p..])
+                        .map(|i| p + i)
+                        .ok_or("unterminated quoted cell")?;
+                    // All split points are ASCII, so these slices are on char boundaries.
+                    self.unquoted.push_str(line.get(p..q).unwrap_or(""));
+                    if b.get(q + 1) == Some(&b'"') {
+                        self.unquoted.push('"');
+                        p = q + 2;
+                    } else {
+                        p = q + 1;
+                        break;
+                    }
+                }
+                let after = trim_start(b, p, b.len());
+                match b.get(after) {
+                    None => next = None,
+                    Some(b',') => next = Some(after),
+                    Some(_) => return Err("text after a closing quote"),
+                }
+            } else {
+                let end = memchr::memchr(b',', &b[s..]).map(|i| s + i);
+                let e = trim_end(b, s, end.unwrap_or(b.len()));
+                self.unquoted.push_str(line.get(s..e).unwrap_or(""));
+                next = end;
+            }
+            self.ranges.push((begin, self.unquoted.len()));
+            match next {
+                Some(comma) => pos = comma + 1,
+                None => return Ok(()),
+            }
         }
     }
 
@@ -234,12 +326,13 @@ impl Cells {
         self.ranges.len()
     }
 
-    /// Cell `i` of `line` (the line [`Cells::split`] saw; `,`, TAB and space are ASCII, so
-    /// every range lies on character boundaries).
-    fn get<'l>(&self, line: &'l str, i: usize) -> &'l str {
+    /// Cell `i` of `line` (the line [`Cells::split`] saw; `,`, `"`, TAB and space are ASCII,
+    /// so every range lies on character boundaries).
+    fn get<'s>(&'s self, line: &'s str, i: usize) -> &'s str {
+        let src = if self.quoted { &self.unquoted } else { line };
         self.ranges
             .get(i)
-            .and_then(|&(s, e)| line.get(s..e))
+            .and_then(|&(s, e)| src.get(s..e))
             .unwrap_or("")
     }
 }
@@ -299,8 +392,8 @@ fn record(
     Ok(r)
 }
 
-/// Streams the records of a UTF-8 detail CSV (what [`unzip_bill`] returns and what
-/// [`payagg_core::Statement::raw`] holds for Alipay).
+/// Streams the records of a UTF-8 detail CSV (what [`unzip_bill`] returns; the client's
+/// statements hold GBK and use [`GbkTradeBillParser`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TradeBillParser;
 
@@ -354,6 +447,17 @@ impl TradeBillParser {
     }
 }
 
+/// [`TradeBillParser::records_gbk`] as a [`StatementParser`]: what the client's
+/// [`payagg_core::Statement`] holds, over the detail CSV's GBK bytes as Alipay ships them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GbkTradeBillParser;
+
+impl StatementParser for GbkTradeBillParser {
+    fn records<'a>(&self, raw: &'a [u8]) -> Records<'a> {
+        TradeBillParser.records_gbk(raw)
+    }
+}
+
 /// The line-by-line state shared by the UTF-8 and GBK entry points.
 #[derive(Debug, Default)]
 struct LineParser {
@@ -378,7 +482,11 @@ impl LineParser {
         if line.trim().is_empty() || line.starts_with('#') {
             return None;
         }
-        self.cells.split(&line);
+        if let Err(what) = self.cells.split(&line) {
+            return Some(Err(Error::Decode(
+                DecodeError::new(format!("Alipay bill: {what}")).at(format!("line {line_no}")),
+            )));
+        }
         match &self.cols {
             None => {
                 let header: Vec<&str> = (0..self.cells.len())
@@ -403,6 +511,17 @@ impl LineParser {
                     return Some(Err(Error::Decode(
                         DecodeError::new(format!(
                             "Alipay bill: {} cells, header has {}",
+                            self.cells.len(),
+                            cols.width
+                        ))
+                        .at(format!("line {line_no}")),
+                    )));
+                }
+                if self.cells.len() > cols.width {
+                    return Some(Err(Error::Decode(
+                        DecodeError::new(format!(
+                            "Alipay bill: {} cells, header has {}: a `,` inside an unquoted \
+                             field (商品名称, 备注 …)? refusing to shift the columns after it",
                             self.cells.len(),
                             cols.width
                         ))
@@ -460,14 +579,8 @@ fn mismatch(what: &str, expected: impl ToString, presented: impl ToString) -> Er
     .into()
 }
 
-/// Checks the detail rows against the detail footer (`#交易合计` / `#退款合计`) and the
-/// summary file's `合计` row (order counts, 商家实收, 服务费).
-///
-/// # Errors
-///
-/// [`Error::Decode`] for unparsable rows; [`Error::Verification`] (`BusinessMismatch`, with
-/// expected and presented values) when a total differs.
-pub fn check_summary(files: &BillFiles) -> Result<()> {
+/// Sums the detail records (stops at the first error).
+fn totals(records: impl Iterator<Item = Result<StatementRecord>>) -> Result<Totals> {
     let zero = amount("", "", 0)?;
     let mut t = Totals {
         trade_count: 0,
@@ -476,7 +589,7 @@ pub fn check_summary(files: &BillFiles) -> Result<()> {
         refund_receipt: zero,
         fee: zero,
     };
-    for r in TradeBillParser.records(files.detail.as_bytes()) {
+    for r in records {
         let r = r?;
         let receipt = add(r.net, neg(r.fee), r.source_line)?;
         match r.kind {
@@ -491,60 +604,76 @@ pub fn check_summary(files: &BillFiles) -> Result<()> {
         }
         t.fee = add(t.fee, r.fee, r.source_line)?;
     }
-    for line in files.detail.lines() {
-        let line = line.trim_end_matches('\r');
-        if let Some(rest) = line.strip_prefix("#交易合计") {
-            let (count, amounts) = numbers_after(rest);
-            if count.is_some_and(|c| c != t.trade_count) {
-                return Err(mismatch(
-                    "#交易合计 count",
-                    count.unwrap_or(0),
-                    t.trade_count,
-                ));
-            }
-            if let Some(a) = amounts.first()
-                && *a != t.trade_receipt
-            {
-                return Err(mismatch("#交易合计 商家实收", a, t.trade_receipt));
-            }
-        } else if let Some(rest) = line.strip_prefix("#退款合计") {
-            let (count, amounts) = numbers_after(rest);
-            if count.is_some_and(|c| c != t.refund_count) {
-                return Err(mismatch(
-                    "#退款合计 count",
-                    count.unwrap_or(0),
-                    t.refund_count,
-                ));
-            }
-            if let Some(a) = amounts.first()
-                && *a != t.refund_receipt
-                && neg(*a) != t.refund_receipt
-            {
-                return Err(mismatch("#退款合计 商家实收", a, t.refund_receipt));
-            }
+    Ok(t)
+}
+
+/// Checks one `#` line of the detail file (only `#交易合计` / `#退款合计` say anything).
+fn check_footer(t: &Totals, line: &str) -> Result<()> {
+    let line = line.trim_end_matches('\r');
+    if let Some(rest) = line.strip_prefix("#交易合计") {
+        let (count, amounts) = numbers_after(rest);
+        if count.is_some_and(|c| c != t.trade_count) {
+            return Err(mismatch(
+                "#交易合计 count",
+                count.unwrap_or(0),
+                t.trade_count,
+            ));
+        }
+        if let Some(a) = amounts.first()
+            && *a != t.trade_receipt
+        {
+            return Err(mismatch("#交易合计 商家实收", a, t.trade_receipt));
+        }
+    } else if let Some(rest) = line.strip_prefix("#退款合计") {
+        let (count, amounts) = numbers_after(rest);
+        if count.is_some_and(|c| c != t.refund_count) {
+            return Err(mismatch(
+                "#退款合计 count",
+                count.unwrap_or(0),
+                t.refund_count,
+            ));
+        }
+        if let Some(a) = amounts.first()
+            && *a != t.refund_receipt
+            && neg(*a) != t.refund_receipt
+        {
+            return Err(mismatch("#退款合计 商家实收", a, t.refund_receipt));
         }
     }
-    let Some(summary) = &files.summary else {
-        return Ok(());
-    };
+    Ok(())
+}
+
+/// Checks the summary file's `合计` row against the detail totals.
+fn check_summary_file(t: &Totals, summary: &str) -> Result<()> {
     let mut header: Option<Vec<String>> = None;
-    for line in summary.lines() {
+    let mut cells = Cells::default();
+    for (i, line) in summary.lines().enumerate() {
         let line = line.trim_end_matches('\r');
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        let c = cells(line);
+        cells.split(line).map_err(|what| {
+            Error::Decode(
+                DecodeError::new(format!("Alipay bill summary: {what}"))
+                    .at(format!("line {}", i + 1)),
+            )
+        })?;
         let Some(h) = &header else {
-            header = Some(c.iter().map(|s| (*s).to_owned()).collect());
+            header = Some(
+                (0..cells.len())
+                    .map(|i| cells.get(line, i).to_owned())
+                    .collect(),
+            );
             continue;
         };
-        if c.first() != Some(&"合计") {
+        if cells.get(line, 0) != "合计" {
             continue;
         }
         let col = |name: &str| {
             h.iter()
                 .position(|x| x == name)
-                .and_then(|i| c.get(i).copied())
+                .filter(|&i| i < cells.len())
+                .map(|i| cells.get(line, i))
         };
         if let Some(n) = col("交易订单总笔数").and_then(|s| s.parse::<u64>().ok())
             && n != t.trade_count
@@ -572,6 +701,48 @@ pub fn check_summary(files: &BillFiles) -> Result<()> {
         return Ok(());
     }
     Err(decode_err("Alipay bill: the summary has no 合计 row"))
+}
+
+/// Checks the detail rows against the detail footer (`#交易合计` / `#退款合计`) and the
+/// summary file's `合计` row (order counts, 商家实收, 服务费).
+///
+/// # Errors
+///
+/// [`Error::Decode`] for unparsable rows; [`Error::Verification`] (`BusinessMismatch`, with
+/// expected and presented values) when a total differs.
+pub fn check_summary(files: &BillFiles) -> Result<()> {
+    let t = totals(TradeBillParser.records(files.detail.as_bytes()))?;
+    for line in files.detail.lines().filter(|l| l.starts_with('#')) {
+        check_footer(&t, line)?;
+    }
+    files
+        .summary
+        .as_deref()
+        .map_or(Ok(()), |s| check_summary_file(&t, s))
+}
+
+/// [`check_summary`] over the GBK detail as shipped: the rows are streamed through
+/// [`TradeBillParser::records_gbk`] and only the `#` lines are decoded on their own, so no
+/// decoded copy of the detail file is made.
+///
+/// # Errors
+///
+/// As [`check_summary`].
+pub fn check_summary_gbk(files: &RawBillFiles) -> Result<()> {
+    let raw = files.detail.as_slice();
+    let t = totals(TradeBillParser.records_gbk(raw))?;
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', raw).chain(std::iter::once(raw.len())) {
+        let line = raw.get(start..end).unwrap_or_default();
+        start = end + 1;
+        if line.first() == Some(&b'#') {
+            check_footer(&t, &encoding_rs::GBK.decode_without_bom_handling(line).0)?;
+        }
+    }
+    files
+        .summary
+        .as_deref()
+        .map_or(Ok(()), |s| check_summary_file(&t, s))
 }
 
 #[cfg(test)]
@@ -682,6 +853,71 @@ mod tests {
                 assert_eq!(a, b);
             }
         }
+    }
+
+    #[test]
+    fn quoted_cells_are_read_as_rfc4180() {
+        // 商品名称 and 备注 quoted, with a comma and a doubled quote inside.
+        let row = PAY.replacen(",x,", ",\"茶, 大杯 \"\"特\"\"\",", 1) + "\"备注, 一\"";
+        let d = detail(&[&row], "");
+        let recs: Vec<_> = TradeBillParser
+            .records(d.as_bytes())
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].gross, ExactAmount::parse("30.00").unwrap());
+        assert_eq!(recs[0].fee, ExactAmount::parse("-0.18").unwrap());
+        assert_eq!(recs[0].raw, row);
+        let mut c = Cells::default();
+        c.split(&row).unwrap();
+        assert_eq!(c.len(), 25);
+        assert_eq!(c.get(&row, 3), "茶, 大杯 \"特\"");
+        assert_eq!(c.get(&row, 24), "备注, 一");
+        assert_eq!(c.get(&row, 1), "A1");
+        // The GBK path agrees.
+        let gbk = encoding_rs::GBK.encode(&d).0.into_owned();
+        let streamed: Vec<_> = TradeBillParser
+            .records_gbk(&gbk)
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(streamed, recs);
+        // Malformed quoting is a Decode error naming the line.
+        for bad in [
+            PAY.replacen(",x,", ",\"x,", 1),
+            PAY.replacen(",x,", ",\"x\"y,", 1),
+        ] {
+            let d = detail(&[PAY, &bad], "");
+            let r: Vec<_> = TradeBillParser.records(d.as_bytes()).collect();
+            let e = r[1].as_ref().unwrap_err();
+            assert!(matches!(e, Error::Decode(_)), "{e:?}");
+            assert!(e.to_string().contains("line 5"), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_unquoted_comma_in_a_field_is_refused_not_shifted() {
+        // "咖啡,大杯" unquoted: 26 cells, and every column after 商品名称 would move by one
+        // (订单金额 would read 对方账户's neighbour). Refused, naming the line.
+        let bad = PAY.replacen(",x,", ",咖啡,大杯,", 1);
+        let d = detail(&[PAY, &bad], "");
+        let r: Vec<_> = TradeBillParser.records(d.as_bytes()).collect();
+        assert_eq!(r.len(), 2);
+        assert!(r[0].is_ok());
+        let e = r[1].as_ref().unwrap_err();
+        assert!(matches!(e, Error::Decode(_)), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains("line 5") && msg.contains("26 cells"), "{msg}");
+        let gbk = encoding_rs::GBK.encode(&d).0.into_owned();
+        let r: Vec<_> = TradeBillParser
+            .records_gbk(&gbk)
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(r[1].as_ref().unwrap_err(), &msg);
+        // 商品名称 with a comma and an empty 备注 gives exactly one empty extra cell: still
+        // refused (the columns in between have moved).
+        assert!(PAY.ends_with(','));
+        let d = detail(&[&PAY.replacen(",x,", ",a,b,", 1)], "");
+        assert!(TradeBillParser.records(d.as_bytes()).all(|r| r.is_err()));
     }
 
     #[test]

@@ -1311,7 +1311,7 @@ impl AlipayClient {
                     date,
                     req.kind,
                     Bytes::new(),
-                    Arc::new(bill::TradeBillParser),
+                    Arc::new(bill::GbkTradeBillParser),
                 ));
             }
             Err(e) => return Err(e),
@@ -1333,14 +1333,15 @@ impl AlipayClient {
             ))
             .into());
         }
-        let files = bill::unzip_bill(resp.body())?;
-        bill::check_summary(&files)?;
+        // The detail stays GBK: checked and later parsed line by line, never decoded whole.
+        let files = bill::unzip_bill_raw(resp.body())?;
+        bill::check_summary_gbk(&files)?;
         Ok(Statement::new(
             CHANNEL,
             date,
             req.kind,
-            Bytes::from(files.detail.into_bytes()),
-            Arc::new(bill::TradeBillParser),
+            Bytes::from(files.detail),
+            Arc::new(bill::GbkTradeBillParser),
         ))
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use payagg_alipay::sign::{self, NotifyRule, SignType};
 use payagg_core::callback::{CallbackEvent, CallbackRequest};
 use payagg_core::error::Error;
-use payagg_core::statement::StatementRequest;
+use payagg_core::statement::{StatementParser, StatementRequest};
 use payagg_core::trade::{ExpectedOrder, TradeStatus};
 use payagg_core::{Gateway, Money, StatementKind};
 use time::macros::date;
@@ -394,7 +394,15 @@ async fn bill_download_unzips_checks_and_parses() {
         ))
         .await
         .unwrap();
+    // The statement keeps the detail as shipped (GBK), not a decoded copy, and streams the
+    // same records as decoding first would.
+    assert_eq!(st.raw.as_ref(), gbk(DETAIL).as_slice());
     let recs: Vec<_> = st.records().collect::<Result<_, _>>().unwrap();
+    let decoded: Vec<_> = payagg_alipay::bill::TradeBillParser
+        .records(DETAIL.as_bytes())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(recs, decoded);
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[1].gross.to_string(), "-1.00");
     assert_eq!(recs[1].merchant_refund_no.as_deref(), Some("R1"));
@@ -431,10 +439,47 @@ async fn bill_download_unzips_checks_and_parses() {
     assert_eq!(st.records().count(), 0);
 }
 
+#[tokio::test]
+async fn bill_download_refuses_a_summary_that_disagrees() {
+    let s = MockServer::start().await;
+    let url = format!("{}/downloadBillFile.resource?bizType=trade", s.uri());
+    Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .respond_with(ok(
+            "alipay.data.dataservice.bill.downloadurl.query",
+            serde_json::json!({"bill_download_url": url}),
+        ))
+        .mount(&s)
+        .await;
+    let summary = SUMMARY.replace(",-0.06,0.00,11.24", ",-0.08,0.00,11.22");
+    assert_ne!(summary, SUMMARY);
+    Mock::given(method("GET"))
+        .and(path("/downloadBillFile.resource"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(bill_zip_with(DETAIL, &summary)))
+        .mount(&s)
+        .await;
+    let (c, _) = client(
+        base(&s.uri())
+            .alipay_public_key(keys().1.public_pem.clone())
+            .build()
+            .unwrap(),
+    );
+    let e = c
+        .download_statement(&StatementRequest::new(
+            date!(2024 - 05 - 20),
+            StatementKind::AllTrades,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Verification(_)), "{e:?}");
+    assert!(e.to_string().contains("合计 服务费"), "{e}");
+}
+
 #[test]
 fn summary_file_totals_must_match_the_detail() {
-    use payagg_alipay::bill::{check_summary, unzip_bill};
+    use payagg_alipay::bill::{check_summary, check_summary_gbk, unzip_bill, unzip_bill_raw};
     check_summary(&unzip_bill(&bill_zip()).unwrap()).unwrap();
+    check_summary_gbk(&unzip_bill_raw(&bill_zip()).unwrap()).unwrap();
     // 合计 columns: 交易订单总笔数, 退款订单总笔数, 订单金额, 商家实收, …, 服务费, 分润, 实收净额.
     for (bad, what) in [
         (
@@ -456,7 +501,17 @@ fn summary_file_totals_must_match_the_detail() {
     ] {
         let summary = SUMMARY.replace("合计,,1,1,11.30,11.30,0.00,0.00,0.00,-0.06,0.00,11.24", bad);
         assert_ne!(summary, SUMMARY);
-        let e = check_summary(&unzip_bill(&bill_zip_with(DETAIL, &summary)).unwrap()).unwrap_err();
+        let zip = bill_zip_with(DETAIL, &summary);
+        // The streaming (GBK) check catches it the same way.
+        let streamed = check_summary_gbk(&unzip_bill_raw(&zip).unwrap()).unwrap_err();
+        assert_eq!(
+            streamed.to_string(),
+            check_summary(&unzip_bill(&zip).unwrap())
+                .unwrap_err()
+                .to_string(),
+            "{what}"
+        );
+        let e = streamed;
         let Error::Verification(v) = &e else {
             panic!("{what}: {e:?}")
         };
@@ -473,4 +528,10 @@ fn summary_file_totals_must_match_the_detail() {
         "",
     );
     assert!(check_summary(&unzip_bill(&bill_zip_with(DETAIL, &summary)).unwrap()).is_err());
+    assert!(check_summary_gbk(&unzip_bill_raw(&bill_zip_with(DETAIL, &summary)).unwrap()).is_err());
+    // A detail footer that disagrees with the rows: caught on the streaming path too.
+    let detail = DETAIL.replace("#交易合计：1笔", "#交易合计：2笔");
+    let e =
+        check_summary_gbk(&unzip_bill_raw(&bill_zip_with(&detail, SUMMARY)).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("#交易合计 count"), "{e}");
 }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use payagg_alipay::aes::AesKey;
-use payagg_alipay::bill::{TradeBillParser, check_summary, unzip_bill};
+use payagg_alipay::bill::{
+    GbkTradeBillParser, TradeBillParser, check_summary, check_summary_gbk, unzip_bill,
+    unzip_bill_raw,
+};
 use payagg_alipay::sign::{
     self, NotifyRule, SignType, cert_sn_from_pem, extract_response, notify_sign_content,
     root_cert_sn_from_pem, sign_content,
@@ -360,6 +363,18 @@ fn bill_parse() {
             .records(files.detail.as_bytes())
             .collect::<Result<_, _>>()
             .unwrap();
+        // The client's path: GBK kept, checked and parsed line by line, same records.
+        let raw = unzip_bill_raw(&zip).unwrap();
+        assert!(
+            std::str::from_utf8(&raw.detail).is_err(),
+            "{id}: detail is GBK"
+        );
+        check_summary_gbk(&raw).unwrap();
+        let streamed: Vec<_> = GbkTradeBillParser
+            .records(&raw.detail)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(streamed, recs, "{id}");
         let want = exp["records"].as_array().unwrap();
         assert_eq!(recs.len(), want.len(), "{id}");
         let (mut pay, mut refund, mut fee, mut net) = (0i64, 0i64, 0i64, 0i64);
