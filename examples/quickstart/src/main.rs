@@ -4,8 +4,9 @@
 //! cargo run -p quickstart
 //! ```
 //!
-//! WeChat Pay, Alipay and UnionPay B2B stories on the embedded simulator, ending with one
-//! unified statement summary; see the library docs ([`quickstart::run`]).
+//! One payment per channel and scene family (WeChat Pay, Alipay, UnionPay) on the embedded
+//! simulator, each proven paid by its verified callback; partial refunds; the day's statements
+//! checked against the story and unified into one summary. See [`quickstart::run`].
 
 #[tokio::main]
 async fn main() -> Result<(), quickstart::BoxError> {
