@@ -1094,6 +1094,76 @@ impl AlipayClient {
         self.verify_params(params).map(|(v, _)| v)
     }
 
+    /// Checks a notification's signature.
+    ///
+    /// Certificate mode: notifications carry no `alipay_cert_sn`, and the official Java SDK
+    /// (`AlipaySignature.rsaCertCheckV1` / `certVerifyV1`) simply verifies with the public key
+    /// of the configured `alipayCertPublicKey_RSA2.crt`; there is nothing to download by. So
+    /// the configured certificate is tried first, as the SDK does; then, beyond the SDK, the
+    /// rotated Alipay certificates this client has already accepted (downloaded on a
+    /// response's `alipay_cert_sn`, or added with [`AlipayClient::add_alipay_certificate`]),
+    /// each of which was checked to chain to the configured Alipay root. A notification no
+    /// known certificate verifies fails closed with an error that says how to recover. When a
+    /// notification does name an `alipay_cert_sn`, only that certificate is used.
+    fn verify_notification_signature(
+        &self,
+        params: &[(String, String)],
+        named_sn: Option<&str>,
+    ) -> Result<()> {
+        let bad = |detail: String| verification(VerificationKind::BadSignature, detail);
+        let (configured_sn, configured_key) = match &self.config.keys {
+            KeyMode::PublicKey(k) => {
+                return sign::verify_notification(k, params)
+                    .map(drop)
+                    .map_err(|_| bad("notification signature does not verify".into()));
+            }
+            KeyMode::Cert {
+                alipay_cert_sn,
+                alipay_key,
+                ..
+            } => (alipay_cert_sn, alipay_key),
+        };
+        if let Some(sn) = named_sn.filter(|s| !s.is_empty()) {
+            let key = read(&self.alipay_keys).get(sn).cloned().ok_or_else(|| {
+                verification(
+                    VerificationKind::UnknownKey,
+                    "notification names an unknown alipay_cert_sn",
+                )
+                .map_presented(sn.to_owned(), "")
+            })?;
+            return sign::verify_notification(&key, params)
+                .map(drop)
+                .map_err(|_| {
+                    bad(format!(
+                        "notification signature does not verify with Alipay certificate {sn}"
+                    ))
+                });
+        }
+        if sign::verify_notification(configured_key, params).is_ok() {
+            return Ok(());
+        }
+        let mut rotated: Vec<(String, RsaPublicKey)> = read(&self.alipay_keys)
+            .iter()
+            .filter(|(sn, _)| *sn != configured_sn)
+            .map(|(sn, k)| (sn.clone(), k.clone()))
+            .collect();
+        rotated.sort_by(|a, b| a.0.cmp(&b.0));
+        if rotated
+            .iter()
+            .any(|(_, k)| sign::verify_notification(k, params).is_ok())
+        {
+            return Ok(());
+        }
+        Err(bad(format!(
+            "notification signature does not verify with the configured Alipay certificate \
+             ({configured_sn}) nor {} rotated one(s); notifications name no certificate, so a \
+             rotated one cannot be downloaded for them: if Alipay rotated its certificate, \
+             install the new alipayCertPublicKey_RSA2.crt (AlipayClient::add_alipay_certificate \
+             or the config), or let any API call pick it up from a response's alipay_cert_sn",
+            rotated.len()
+        )))
+    }
+
     /// The verified callback, and for a refund notification the refund query that gives the
     /// single refund's amount and status.
     fn verify_params(
@@ -1116,25 +1186,7 @@ impl AlipayClient {
                 "notification without sign",
             ));
         }
-        let key = match &self.config.keys {
-            KeyMode::PublicKey(k) => k.clone(),
-            KeyMode::Cert { alipay_key, .. } => match get("alipay_cert_sn") {
-                Some(sn) => read(&self.alipay_keys).get(sn).cloned().ok_or_else(|| {
-                    verification(
-                        VerificationKind::UnknownKey,
-                        "notification names an unknown alipay_cert_sn",
-                    )
-                    .map_presented(sn.to_owned(), "")
-                })?,
-                None => alipay_key.clone(),
-            },
-        };
-        sign::verify_notification(&key, params).map_err(|_| {
-            verification(
-                VerificationKind::BadSignature,
-                "notification signature does not verify",
-            )
-        })?;
+        self.verify_notification_signature(params, get("alipay_cert_sn"))?;
         // Business cross-check on what the config knows (the caller checks order and amount
         // with Trade::check_matches).
         if let Some(app) = get("app_id")

@@ -29,6 +29,14 @@ fn enc(s: &str) -> String {
 }
 
 fn notification(extra: &[(&str, &str)], rule: NotifyRule) -> String {
+    notification_by(extra, rule, &keys().1.key)
+}
+
+fn notification_by(
+    extra: &[(&str, &str)],
+    rule: NotifyRule,
+    key: &payagg_core::crypto::RsaPrivateKey,
+) -> String {
     let mut p: Vec<(String, String)> = [
         ("notify_time", "2024-05-20 10:01:05"),
         ("notify_type", "trade_status_sync"),
@@ -57,7 +65,7 @@ fn notification(extra: &[(&str, &str)], rule: NotifyRule) -> String {
         p.push(((*k).to_owned(), (*v).to_owned()));
     }
     let content = sign::notify_sign_content(p.iter().map(|(k, v)| (k, v)), rule);
-    let sig = sign::sign(&keys().1.key, SignType::Rsa2, content.as_bytes());
+    let sig = sign::sign(key, SignType::Rsa2, content.as_bytes());
     p.push(("sign".into(), sig));
     p.iter()
         .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -534,4 +542,70 @@ fn summary_file_totals_must_match_the_detail() {
     let e =
         check_summary_gbk(&unzip_bill_raw(&bill_zip_with(&detail, SUMMARY)).unwrap()).unwrap_err();
     assert!(e.to_string().contains("#交易合计 count"), "{e}");
+}
+
+/// Certificate mode: notifications name no Alipay certificate. As the official Java SDK
+/// (`rsaCertCheckV1`: the configured cert file's key) the configured certificate verifies;
+/// one signed by a rotated certificate verifies once that certificate is known (chained to the
+/// root), and fails closed with a recovery hint before; a rogue key never verifies.
+#[tokio::test]
+async fn cert_mode_notification_after_alipay_certificate_rotation() {
+    let c = certs();
+    let (client, _) = client(
+        base("https://openapi.alipay.com")
+            .certificates(c.app_pem.clone(), c.alipay_pem.clone(), c.root_pem.clone())
+            .build()
+            .unwrap(),
+    );
+    let post = |body: String| CallbackRequest::post(Default::default(), body);
+    // The configured certificate's key.
+    client
+        .verify_callback(&post(notification(&[], NotifyRule::V1)))
+        .await
+        .unwrap();
+    // Signed by the rotated certificate, not yet known: fails closed, saying what to do.
+    let rotated = notification_by(&[], NotifyRule::V1, &keys().2.key);
+    let e = client
+        .verify_callback(&post(rotated.clone()))
+        .await
+        .unwrap_err();
+    let Error::Verification(v) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        v.kind(),
+        &payagg_core::error::VerificationKind::BadSignature
+    );
+    assert!(
+        e.to_string().contains("alipayCertPublicKey_RSA2.crt"),
+        "{e}"
+    );
+    // A notification naming the rotated SN before it is known: an unknown key.
+    let sn2 = sign::cert_sn_from_pem(&c.rotated_pem).unwrap();
+    let named = notification_by(&[("alipay_cert_sn", &sn2)], NotifyRule::V1, &keys().2.key);
+    let e = client
+        .verify_callback(&post(named.clone()))
+        .await
+        .unwrap_err();
+    let Error::Verification(v) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(v.kind(), &payagg_core::error::VerificationKind::UnknownKey);
+    // Once the rotated certificate is accepted (it chains to the root), both verify, and
+    // the configured one still does.
+    assert_eq!(client.add_alipay_certificate(&c.rotated_pem).unwrap(), sn2);
+    client.verify_callback(&post(rotated)).await.unwrap();
+    client.verify_callback(&post(named)).await.unwrap();
+    client
+        .verify_callback(&post(notification(&[], NotifyRule::V1)))
+        .await
+        .unwrap();
+    // Naming the configured SN while signed by the rotated key: only the named one is tried.
+    let sn1 = sign::cert_sn_from_pem(&c.alipay_pem).unwrap();
+    let mislabelled = notification_by(&[("alipay_cert_sn", &sn1)], NotifyRule::V1, &keys().2.key);
+    assert!(client.verify_callback(&post(mislabelled)).await.is_err());
+    // A key no accepted certificate holds never verifies.
+    let rogue = payagg_core::crypto::RsaPrivateKey::from_pem(&keys().0.pem).unwrap();
+    let forged = notification_by(&[], NotifyRule::V1, &rogue);
+    assert!(client.verify_callback(&post(forged)).await.is_err());
 }
