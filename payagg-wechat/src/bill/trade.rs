@@ -3,7 +3,7 @@
 use payagg_core::money::{Currency, ExactAmount};
 use payagg_core::statement::{RecordKind, Records, StatementParser, StatementRecord};
 
-use super::engine::{self, BillIter, Layout, add, parse_amount, parse_china_time};
+use super::engine::{self, BillIter, Layout, RunningSum, TimeCache, add, parse_amount};
 use super::{BillSummary, Result, SummaryTotal};
 
 /// Parses WeChat Pay trade bills (`bill_type` `ALL`, `SUCCESS` and `REFUND`) into
@@ -100,8 +100,13 @@ pub(crate) struct TradeLayout {
     refund_success_time: Option<usize>,
     refund_apply_time: Option<usize>,
     /// (index into SUMMED, column index, running total)
-    sums: Vec<(usize, usize, ExactAmount)>,
-    fee_rounded: ExactAmount,
+    sums: Vec<(usize, usize, RunningSum)>,
+    /// Where 手续费, the gross and 退款金额 are in `sums`, when summed.
+    fee_sum: Option<usize>,
+    gross_sum: Option<usize>,
+    refund_sum: Option<usize>,
+    fee_rounded: RunningSum,
+    times: TimeCache,
 }
 
 fn find(names: &[&str], name: &str) -> Option<usize> {
@@ -124,12 +129,18 @@ impl Layout for TradeLayout {
         let gross = find(names, "应结订单金额")
             .or_else(|| find(names, "总金额"))
             .ok_or_else(|| "the header has no 应结订单金额 (or legacy 总金额) column".to_owned())?;
-        let sums = SUMMED
+        let sums: Vec<(usize, usize, RunningSum)> = SUMMED
             .iter()
             .enumerate()
-            .filter_map(|(i, (col, _))| find(names, col).map(|c| (i, c, ExactAmount::ZERO)))
+            .filter_map(|(i, (col, _))| find(names, col).map(|c| (i, c, RunningSum::ZERO)))
             .collect();
+        let fee = need("手续费")?;
+        let refund_amount = find(names, "退款金额");
+        let sum_of = |col: usize| sums.iter().position(|s| s.1 == col);
         Ok(Self {
+            fee_sum: sum_of(fee),
+            gross_sum: sum_of(gross),
+            refund_sum: refund_amount.and_then(sum_of),
             template: engine::record_template()?,
             columns: names.len(),
             time: need("交易时间")?,
@@ -140,12 +151,13 @@ impl Layout for TradeLayout {
             merchant_refund_no: find(names, "商户退款单号"),
             currency: find(names, "货币种类"),
             gross,
-            refund_amount: find(names, "退款金额"),
-            fee: need("手续费")?,
+            refund_amount,
+            fee,
             refund_success_time: find(names, "退款成功时间"),
             refund_apply_time: find(names, "退款申请时间"),
             sums,
-            fee_rounded: ExactAmount::ZERO,
+            fee_rounded: RunningSum::ZERO,
+            times: TimeCache::default(),
         })
     }
 
@@ -165,20 +177,20 @@ impl Layout for TradeLayout {
         for (v, &(which, col, _)) in vals.iter_mut().zip(&self.sums) {
             *v = parse_amount(f[col], SUMMED[which].0)?;
         }
-        let amount_at = |col: usize, name: &str| match self.sums.iter().position(|s| s.1 == col) {
+        let amount_at = |sum: Option<usize>, col: usize, name: &str| match sum {
             Some(k) => Ok(vals[k]),
             None => parse_amount(f[col], name),
         };
-        let fee_stated = amount_at(self.fee, "手续费")?;
+        let fee_stated = amount_at(self.fee_sum, self.fee, "手续费")?;
         let fee = fee_stated.checked_neg().ok_or("手续费 overflows")?;
         let refund_amount = match self.refund_amount {
-            Some(i) => Some(amount_at(i, "退款金额")?),
+            Some(i) => Some(amount_at(self.refund_sum, i, "退款金额")?),
             None => None,
         };
         let (kind, gross, time_col) = match status {
             "SUCCESS" => (
                 RecordKind::Payment,
-                amount_at(self.gross, "应结订单金额")?,
+                amount_at(self.gross_sum, self.gross, "应结订单金额")?,
                 self.time,
             ),
             "REFUND" => {
@@ -196,28 +208,25 @@ impl Layout for TradeLayout {
                 )
             }
             _ => {
-                let g = amount_at(self.gross, "应结订单金额")?;
+                let g = amount_at(self.gross_sum, self.gross, "应结订单金额")?;
                 let g = g
                     .checked_sub(refund_amount.unwrap_or(ExactAmount::ZERO))
                     .ok_or("amount overflow")?;
                 (RecordKind::Adjustment, g, self.time)
             }
         };
-        let occurred_at = parse_china_time(f[time_col])?;
+        let occurred_at = self.times.parse(f[time_col])?;
         let net = add(gross, fee)?;
         let currency = match self.currency.map(|i| f[i]) {
             None | Some("" | "CNY") => Currency::Cny,
             Some(code) => Currency::from_code(code).map_err(|e| format!("货币种类: {e}"))?,
         };
-        // All checks passed: add the row to the running totals.
-        let mut next = [ExactAmount::ZERO; SUMMED.len()];
-        for ((slot, v), &(_, _, total)) in next.iter_mut().zip(vals).zip(&self.sums) {
-            *slot = add(total, v)?;
+        // All checks passed: add the row to the running totals (exact, in i128; an overflow
+        // of the totals shows when the summary is checked).
+        for (sum, v) in self.sums.iter_mut().zip(vals) {
+            sum.2.add(v);
         }
-        for (sum, v) in self.sums.iter_mut().zip(next) {
-            sum.2 = v;
-        }
-        self.fee_rounded = add(self.fee_rounded, engine::round_to(fee_stated, 2))?;
+        self.fee_rounded.add(engine::round_to(fee_stated, 2));
         let is_refund = kind == RecordKind::Refund;
         let mut r = self.template.clone();
         r.kind = kind;
@@ -265,10 +274,11 @@ impl Layout for TradeLayout {
                 .sums
                 .iter()
                 .find(|(which, _, _)| SUMMED[*which].1.contains(&name))
-                .map(|&(_, _, total)| total);
+                .map(|&(_, _, total)| total.total().map_err(|e| format!("{name}: {e}")))
+                .transpose()?;
             if let Some(c) = computed {
                 let ok = if name == FEE_SUMMARY {
-                    engine::fee_total_matches(stated, c, self.fee_rounded)
+                    engine::fee_total_matches(stated, c, self.fee_rounded.total()?)
                 } else {
                     stated == c
                 };
