@@ -670,35 +670,128 @@ async fn cert_mode_app_cert_sn_root_sn_and_alipay_sn() {
     );
     mount(&s2, Op::Query, V3::ok(trade_obj("TRADE_SUCCESS"))).await;
     Op::Query.run(&c2).await.unwrap();
+}
 
-    // An unknown alipay-sn fails closed (no download on v3) until the operator adds it.
-    let s3 = MockServer::start().await;
-    let c3 = v3_client(
-        &s3,
-        base(&s3.uri()).certificates(
+/// A v3 client in certificate mode whose classic gateway (for the certificate download) is
+/// the same mock server.
+fn cert_v3_client(s: &MockServer) -> AlipayClient {
+    let certs = certs();
+    v3_client(
+        s,
+        base(&s.uri()).certificates(
             certs.app_pem.clone(),
             certs.alipay_pem.clone(),
             certs.root_pem.clone(),
         ),
-    );
+    )
+}
+
+/// The classic `alipay.open.app.alipaycert.download` answer carrying `pem`, signed by the
+/// configured Alipay certificate.
+async fn mount_cert_download(s: &MockServer, pem: &str, times: u64) {
+    let sn1 = sign::cert_sn_from_pem(&certs().alipay_pem).unwrap();
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pem.as_bytes());
+    Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .and(wiremock::matchers::query_param(
+            "method",
+            "alipay.open.app.alipaycert.download",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_string(signed_body(
+            "alipay.open.app.alipaycert.download",
+            &json!({"code":"10000","msg":"Success","alipay_cert_content":b64}),
+            &keys().1.key,
+            Some(&sn1),
+        )))
+        .expect(times)
+        .mount(s)
+        .await;
+}
+
+/// v3 rotation as on the classic gateway: an unknown `alipay-sn` makes the client download
+/// that certificate (classic `alipay.open.app.alipaycert.download`, asking for that SN),
+/// check it chains to the root, cache it, and verify the response with it; once.
+#[tokio::test]
+async fn v3_unknown_alipay_sn_downloads_the_rotated_certificate() {
+    let certs = certs();
+    let sn2 = sign::cert_sn_from_pem(&certs.rotated_pem).unwrap();
+    let s = MockServer::start().await;
+    let c = cert_v3_client(&s);
     let mut rotated = V3::ok(trade_obj("TRADE_SUCCESS"));
     rotated.key = keys().2.key.clone();
-    rotated.sn = Some("00000000000000000000000000000001".into());
-    mount(&s3, Op::Query, rotated.clone()).await;
-    match Op::Query.run(&c3).await.unwrap_err() {
+    rotated.sn = Some(sn2.clone());
+    mount(&s, Op::Query, rotated).await;
+    mount_cert_download(&s, &certs.rotated_pem, 1).await;
+    assert_eq!(Op::Query.run(&c).await.unwrap(), "Success 1230");
+    assert!(c.alipay_cert_sns().contains(&sn2));
+    // Cached: the second answer needs no download (`expect(1)` above).
+    Op::Query.run(&c).await.unwrap();
+    let reqs = s.received_requests().await.unwrap();
+    let download = reqs.iter().find(|r| r.url.path() == "/gateway.do").unwrap();
+    let biz: Value = serde_json::from_str(&form(download)[0].1).unwrap();
+    assert_eq!(biz["alipay_cert_sn"], sn2.as_str());
+
+    // Named certificate downloaded, but the body was signed by another key: BadSignature.
+    let s = MockServer::start().await;
+    let c = cert_v3_client(&s);
+    let mut mislabelled = V3::ok(trade_obj("TRADE_SUCCESS"));
+    mislabelled.sn = Some(sn2.clone());
+    mount(&s, Op::Query, mislabelled).await;
+    mount_cert_download(&s, &certs.rotated_pem, 1).await;
+    match Op::Query.run(&c).await.unwrap_err() {
+        Error::Verification(v) => assert_eq!(v.kind(), &VerificationKind::BadSignature),
+        e => panic!("{e:?}"),
+    }
+}
+
+/// A forged rotation: the named certificate is self-signed (does not chain to the Alipay
+/// root) or is another certificate than the one named. Fails closed, nothing is cached.
+#[tokio::test]
+async fn v3_forged_or_unchained_rotated_certificate_fails_closed() {
+    let certs = certs();
+    let kp = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&keys().0.pem, &rcgen::PKCS_RSA_SHA256)
+        .unwrap();
+    let rogue = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .self_signed(&kp)
+        .unwrap()
+        .pem();
+    let rogue_sn = sign::cert_sn_from_pem(&rogue).unwrap();
+    let s = MockServer::start().await;
+    let c = cert_v3_client(&s);
+    let mut forged = V3::ok(trade_obj("TRADE_SUCCESS"));
+    forged.key = keys().0.key.clone();
+    forged.sn = Some(rogue_sn);
+    mount(&s, Op::Query, forged).await;
+    mount_cert_download(&s, &rogue, 1).await;
+    match Op::Query.run(&c).await.unwrap_err() {
+        Error::Verification(v) => assert_eq!(v.kind(), &VerificationKind::Certificate),
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(c.alipay_cert_sns().len(), 1);
+
+    // The download answers with a (valid, chained) certificate of another SN.
+    let s = MockServer::start().await;
+    let c = cert_v3_client(&s);
+    let mut other = V3::ok(trade_obj("TRADE_SUCCESS"));
+    other.key = keys().2.key.clone();
+    other.sn = Some("00000000000000000000000000000001".into());
+    mount(&s, Op::Query, other).await;
+    mount_cert_download(&s, &certs.rotated_pem, 1).await;
+    match Op::Query.run(&c).await.unwrap_err() {
         Error::Verification(v) => assert_eq!(v.kind(), &VerificationKind::UnknownKey),
         e => panic!("{e:?}"),
     }
-    let sn = c3.add_alipay_certificate(&certs.rotated_pem).unwrap();
-    s3.reset().await;
+    // Added out of band, the rotated certificate is used without a download.
+    let s = MockServer::start().await;
+    let c = cert_v3_client(&s);
+    let sn = c.add_alipay_certificate(&certs.rotated_pem).unwrap();
+    let mut rotated = V3::ok(trade_obj("TRADE_SUCCESS"));
+    rotated.key = keys().2.key.clone();
     rotated.sn = Some(sn);
-    mount(&s3, Op::Query, rotated).await;
-    Op::Query.run(&c3).await.unwrap();
-    assert_eq!(
-        s3.received_requests().await.unwrap().len(),
-        1,
-        "no download"
-    );
+    mount(&s, Op::Query, rotated).await;
+    mount_cert_download(&s, &certs.rotated_pem, 0).await;
+    Op::Query.run(&c).await.unwrap();
 }
 
 #[tokio::test]
