@@ -748,3 +748,296 @@ async fn scan_pays_a_precreate_qr_code() {
     .await;
     assert_eq!(node["trade_status"], "TRADE_SUCCESS");
 }
+
+mod common;
+
+const ALIPAY_SCHEDULE: [u64; 3] = [240, 600, 600];
+
+fn form_get(d: &[u8], k: &str) -> Option<String> {
+    url_decode(std::str::from_utf8(d).unwrap())
+        .into_iter()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v)
+}
+
+#[tokio::test]
+async fn notification_retries_on_the_schedule_until_success() {
+    let scale = 500;
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(scale))
+        .await
+        .unwrap();
+    // 500, then 200 with another body (not an acknowledgement), then `success`.
+    let (url, hits) = common::scripted(vec![(500, ""), (200, "fail"), (200, "success")]).await;
+    let o = Opts {
+        notify_url: Some(url),
+        ..PLAIN
+    };
+    let (node, _) = call(
+        &server,
+        "alipay.trade.precreate",
+        json!({"out_trade_no": "RETRY1", "total_amount": "5.00", "subject": "茶"}),
+        &o,
+    )
+    .await;
+    assert_eq!(node["code"], "10000");
+    server.pay(Channel::Alipay, "RETRY1", None).unwrap();
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(10), |d| d
+                .iter()
+                .any(|d| d.acknowledged))
+            .await
+    );
+    // The next retry would have come 600 s / 500 = 1.2 s later.
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    assert_eq!(hits.len(), 3, "no send after `success`");
+    common::assert_schedule(&hits.gaps(), &ALIPAY_SCHEDULE[..2], scale);
+    let d = server.notifications();
+    let seen: Vec<_> = d
+        .iter()
+        .map(|x| {
+            (
+                x.attempt,
+                x.status,
+                x.response_body.as_str(),
+                x.acknowledged,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, Some(500), "", false),
+            (2, Some(200), "fail", false),
+            (3, Some(200), "success", true)
+        ]
+    );
+    // Each send is a signed trade_status_sync of the trade.
+    for body in hits.bodies() {
+        let form = url_decode(std::str::from_utf8(&body).unwrap());
+        verify_notification(server.alipay().alipay_public_key(), &form).unwrap();
+        assert_eq!(form_get(&body, "out_trade_no").as_deref(), Some("RETRY1"));
+        assert_eq!(
+            form_get(&body, "notify_type").as_deref(),
+            Some("trade_status_sync")
+        );
+    }
+}
+
+#[tokio::test]
+async fn duplicate_and_out_of_order_notifications() {
+    let server = start().await;
+    let (url, hits) = common::scripted(vec![(200, "success")]).await;
+    let o = Opts {
+        notify_url: Some(url),
+        ..PLAIN
+    };
+    for no in ["DUP1", "DUP2"] {
+        let (node, _) = call(
+            &server,
+            "alipay.trade.precreate",
+            json!({"out_trade_no": no, "total_amount": "1.00", "subject": "糖"}),
+            &o,
+        )
+        .await;
+        assert_eq!(node["code"], "10000");
+    }
+    server.notifier().hold();
+    server.notifier().set_duplicates(1);
+    server.pay(Channel::Alipay, "DUP1", None).unwrap();
+    server.pay(Channel::Alipay, "DUP2", None).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(hits.len(), 0, "held");
+    assert_eq!(server.notifier().release(true), 2);
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(5), |d| d.len() == 4)
+            .await
+    );
+    let d = server.notifications();
+    let orders: Vec<String> = d
+        .iter()
+        .map(|x| form_get(&x.body, "out_trade_no").unwrap())
+        .collect();
+    assert_eq!(orders[0], "DUP2", "newest first: {orders:?}");
+    for no in ["DUP1", "DUP2"] {
+        let copies: Vec<_> = d
+            .iter()
+            .filter(|x| form_get(&x.body, "out_trade_no").as_deref() == Some(no))
+            .collect();
+        assert_eq!(copies.len(), 2, "{no} twice");
+        // Same notify_id: a receiver can deduplicate.
+        assert_eq!(
+            form_get(&copies[0].body, "notify_id"),
+            form_get(&copies[1].body, "notify_id")
+        );
+        assert!(copies.iter().all(|c| c.acknowledged));
+    }
+    assert_eq!(d.iter().filter(|x| x.copy == 1).count(), 2);
+}
+
+/// The Alipay trade bill of `day` as payagg-alipay parses it.
+async fn alipay_bill(
+    server: &MockServer,
+    day: time::Date,
+) -> (
+    Vec<payagg_core::StatementRecord>,
+    payagg_alipay::bill::BillFiles,
+) {
+    use payagg_core::statement::StatementParser as _;
+    let (n, body) = call(
+        server,
+        "alipay.data.dataservice.bill.downloadurl.query",
+        json!({"bill_type": "trade", "bill_date": day.to_string()}),
+        &PLAIN,
+    )
+    .await;
+    let url = n["bill_download_url"].as_str().expect(&body).to_owned();
+    let zip = reqwest::get(&url).await.unwrap().bytes().await.unwrap();
+    let files = payagg_alipay::bill::unzip_bill(&zip).unwrap();
+    let records = payagg_alipay::bill::TradeBillParser
+        .records(files.detail.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    (records, files)
+}
+
+#[tokio::test]
+async fn bill_discrepancies_change_the_downloaded_zip() {
+    use payagg_core::statement::RecordKind;
+    let server = start().await;
+    let o = Opts {
+        notify_url: Some(common::scripted(vec![(200, "success")]).await.0),
+        ..PLAIN
+    };
+    for (no, amount) in [("BILL1", "10.00"), ("BILL2", "20.00")] {
+        let (node, _) = call(
+            &server,
+            "alipay.trade.precreate",
+            json!({"out_trade_no": no, "total_amount": amount, "subject": "书"}),
+            &o,
+        )
+        .await;
+        assert_eq!(node["code"], "10000");
+        server.pay(Channel::Alipay, no, None).unwrap();
+        server.advance(time::Duration::minutes(1));
+    }
+    let (n, _) = call(
+        &server,
+        "alipay.trade.refund",
+        json!({"out_trade_no": "BILL2", "refund_amount": "5.00", "out_request_no": "BR1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(n["code"], "10000");
+    let day = server
+        .now()
+        .to_offset(payagg_core::clock::CHINA_OFFSET)
+        .date();
+    server.advance(time::Duration::hours(33));
+
+    let (base, files) = alipay_bill(&server, day).await;
+    payagg_alipay::bill::check_summary(&files).unwrap();
+    let payments = |r: &[payagg_core::StatementRecord]| {
+        r.iter()
+            .filter(|x| x.kind == RecordKind::Payment)
+            .map(|x| (x.merchant_order_no.clone().unwrap(), x.gross.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        payments(&base),
+        [
+            ("BILL1".to_owned(), "10.00".to_owned()),
+            ("BILL2".to_owned(), "20.00".to_owned())
+        ]
+    );
+    assert_eq!(base.len(), 3, "two payments and a refund");
+
+    // Missing row, through the control API: the day's first payment is gone.
+    let http = reqwest::Client::new();
+    let control = format!("{}/__mock/bills/alipay/discrepancies", server.base_url());
+    let r = http
+        .post(&control)
+        .body(json!({"date": day.to_string(), "kind": "missing_row"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (recs, files) = alipay_bill(&server, day).await;
+    payagg_alipay::bill::check_summary(&files).unwrap();
+    assert_eq!(payments(&recs), [("BILL2".to_owned(), "20.00".to_owned())]);
+    assert_eq!(recs.len(), 2, "the refund row stays");
+    assert_eq!(
+        http.delete(&control)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(alipay_bill(&server, day).await.0.len(), 3, "cleared");
+
+    // Changed amount: the first payment states 1.00 more.
+    server.inject_alipay_bill_discrepancy(day, payagg_mock::BillDiscrepancy::ChangedAmount);
+    let (recs, files) = alipay_bill(&server, day).await;
+    payagg_alipay::bill::check_summary(&files).unwrap();
+    assert_eq!(
+        payments(&recs),
+        [
+            ("BILL1".to_owned(), "11.00".to_owned()),
+            ("BILL2".to_owned(), "20.00".to_owned())
+        ]
+    );
+    server.clear_alipay_bill_discrepancies();
+
+    // Extra row: a payment for a trade the simulator never saw.
+    server.inject_alipay_bill_discrepancy(day, payagg_mock::BillDiscrepancy::ExtraRow);
+    let (recs, files) = alipay_bill(&server, day).await;
+    payagg_alipay::bill::check_summary(&files).unwrap();
+    assert_eq!(recs.len(), 4);
+    let extra: Vec<_> = recs
+        .iter()
+        .filter(|r| {
+            let no = r.merchant_order_no.clone().unwrap();
+            server.order(Channel::Alipay, &no).is_none()
+        })
+        .collect();
+    assert_eq!(extra.len(), 1, "{recs:?}");
+    assert_eq!(extra[0].kind, RecordKind::Payment);
+    assert_eq!(extra[0].gross.to_string(), "12.34");
+    server.clear_alipay_bill_discrepancies();
+
+    // Next-day row: the first row is dated 00:00:01 of the following day.
+    server.inject_alipay_bill_discrepancy(day, payagg_mock::BillDiscrepancy::NextDayRow);
+    let (recs, files) = alipay_bill(&server, day).await;
+    payagg_alipay::bill::check_summary(&files).unwrap();
+    assert_eq!(recs.len(), 3);
+    let moved: Vec<_> = recs
+        .iter()
+        .map(|r| r.occurred_at.to_offset(payagg_core::clock::CHINA_OFFSET))
+        .filter(|t| t.date() != day)
+        .collect();
+    assert_eq!(moved.len(), 1, "{recs:?}");
+    assert_eq!(moved[0].date(), day.next_day().unwrap());
+    assert_eq!(moved[0].time(), time::Time::from_hms(0, 0, 1).unwrap());
+    let bill1 = recs
+        .iter()
+        .find(|r| r.merchant_order_no.as_deref() == Some("BILL1"))
+        .unwrap();
+    assert_eq!(
+        bill1
+            .occurred_at
+            .to_offset(payagg_core::clock::CHINA_OFFSET),
+        moved[0]
+    );
+    // Other days are untouched.
+    server.clear_alipay_bill_discrepancies();
+    server.inject_alipay_bill_discrepancy(
+        day.next_day().unwrap(),
+        payagg_mock::BillDiscrepancy::MissingRow,
+    );
+    assert_eq!(alipay_bill(&server, day).await.0.len(), 3);
+}

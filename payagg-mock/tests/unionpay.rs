@@ -337,7 +337,7 @@ async fn b2b_life_cycle_down_to_the_zm_file() {
                 ("txnType", "76"),
                 ("txnSubType", "01"),
                 ("bizType", "000000"),
-                ("txnTime", &t),
+                ("txnTime", &txn_time(s)),
                 ("settleDate", &mmdd),
                 ("fileType", "00"),
             ],
@@ -378,4 +378,250 @@ async fn b2b_life_cycle_down_to_the_zm_file() {
             .iter()
             .any(|l| l.windows(13).any(|w| w == b"EXTRA00000001"))
     );
+}
+
+mod common;
+
+fn app_consume(server: &MockServer, order: &str, t: &str, back_url: &str) -> Fields {
+    base(
+        server,
+        &[
+            ("txnType", "01"),
+            ("txnSubType", "01"),
+            ("bizType", "000201"),
+            ("channelType", "08"),
+            ("currencyCode", "156"),
+            ("orderId", order),
+            ("txnTime", t),
+            ("txnAmt", "1000"),
+            ("backUrl", back_url),
+        ],
+    )
+}
+
+/// `YYYYMMDDhhmmss` Beijing time of the simulator clock moved by `by`.
+fn txn_time_off(server: &MockServer, by: time::Duration) -> String {
+    let c = (server.now() + by).to_offset(CHINA_OFFSET);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        c.year(),
+        u8::from(c.month()),
+        c.day(),
+        c.hour(),
+        c.minute(),
+        c.second()
+    )
+}
+
+#[tokio::test]
+async fn stale_or_future_txn_time_is_refused_except_in_queries() {
+    let server = MockServer::start(MockConfig::generate().unwrap())
+        .await
+        .unwrap();
+    let app = "/gateway/api/appTransReq.do";
+    let back = "http://127.0.0.1:9/up/notify";
+    let refused = |a: &Fields| {
+        assert_eq!(a["respCode"], "10", "{a:?}");
+        assert_eq!(a["respMsg"], "txnTime无效[txnTime][9100002]");
+        assert!(!a.contains_key("tn"));
+    };
+    // 16 minutes old, 16 minutes ahead, and UTC taken for Beijing time (8 hours behind).
+    for (no, off) in [
+        ("STALE0001", time::Duration::minutes(-16)),
+        ("AHEAD0001", time::Duration::minutes(16)),
+        ("UTCZONE01", time::Duration::hours(-8)),
+    ] {
+        let t = txn_time_off(&server, off);
+        refused(&call(&server, app, app_consume(&server, no, &t, back)).await);
+    }
+    assert!(
+        server.orders().is_empty(),
+        "refused consumes leave no order"
+    );
+    // Within the window: accepted.
+    let t = txn_time_off(&server, time::Duration::minutes(-14));
+    let a = call(&server, app, app_consume(&server, "FRESH0001", &t, back)).await;
+    assert_eq!(a["respCode"], "00", "{a:?}");
+    assert_eq!(a["tn"].len(), 21);
+    server
+        .pay(payagg_core::Channel::Unionpay, "FRESH0001", None)
+        .unwrap();
+
+    // An hour later: the query names the original txnTime and is answered.
+    server.advance(time::Duration::hours(1));
+    let q = base(
+        &server,
+        &[
+            ("txnType", "00"),
+            ("txnSubType", "00"),
+            ("bizType", "000000"),
+            ("orderId", "FRESH0001"),
+            ("txnTime", &t),
+        ],
+    );
+    let q = call(&server, "/gateway/api/queryTrans.do", q).await;
+    assert_eq!(
+        (q["respCode"].as_str(), q["origRespCode"].as_str()),
+        ("00", "00")
+    );
+    let query_id = q["queryId"].clone();
+
+    // A refund reusing the consume's (now stale) txnTime: refused; with its own: accepted.
+    let refund = |t: &str| {
+        base(
+            &server,
+            &[
+                ("txnType", "04"),
+                ("txnSubType", "00"),
+                ("bizType", "000201"),
+                ("channelType", "08"),
+                ("orderId", "REFUND0001"),
+                ("txnTime", t),
+                ("txnAmt", "100"),
+                ("origQryId", &query_id),
+                ("backUrl", back),
+            ],
+        )
+    };
+    refused(&call(&server, "/gateway/api/backTransReq.do", refund(&t)).await);
+    let now = txn_time(&server);
+    let r = call(&server, "/gateway/api/backTransReq.do", refund(&now)).await;
+    assert_eq!(r["respCode"], "00", "{r:?}");
+
+    // File transfer with a stale txnTime.
+    let file = base(
+        &server,
+        &[
+            ("txnType", "76"),
+            ("txnSubType", "01"),
+            ("bizType", "000000"),
+            ("txnTime", &t),
+            ("settleDate", "0101"),
+            ("fileType", "00"),
+        ],
+    );
+    refused(&call(&server, "/", file).await);
+}
+
+const UP_SCHEDULE: [u64; 4] = [60, 120, 240, 300];
+
+#[tokio::test]
+async fn notification_retries_on_the_schedule_until_200_or_302() {
+    let scale = 500;
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(scale))
+        .await
+        .unwrap();
+    let app = "/gateway/api/appTransReq.do";
+
+    // 500, then 404 (not an acknowledgement either), then 302: three sends, then silence.
+    let (url, hits) = common::scripted(vec![(500, "error"), (404, ""), (302, "")]).await;
+    let t = txn_time(&server);
+    let a = call(&server, app, app_consume(&server, "RETRY0001", &t, &url)).await;
+    assert_eq!(a["respCode"], "00");
+    server
+        .pay(payagg_core::Channel::Unionpay, "RETRY0001", None)
+        .unwrap();
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(10), |d| d
+                .iter()
+                .any(|d| d.acknowledged))
+            .await
+    );
+    // The next retry would have come 240 s / 500 = 480 ms later.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(hits.len(), 3, "no send after the 302");
+    common::assert_schedule(&hits.gaps(), &UP_SCHEDULE[..2], scale);
+    let d = server.notifications();
+    let seen: Vec<_> = d
+        .iter()
+        .map(|x| (x.attempt, x.status, x.acknowledged))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, Some(500), false),
+            (2, Some(404), false),
+            (3, Some(302), true)
+        ]
+    );
+    // Every send is the same signed message.
+    assert!(hits.bodies().windows(2).all(|w| w[0] == w[1]));
+    verify_answer(&server, &notification_fields(&d[2]));
+
+    // A receiver that never acknowledges gets five sends (1, 2, 4, 5 minutes apart), no more.
+    let (url, hits) = common::scripted(vec![(500, "")]).await;
+    let a = call(&server, app, app_consume(&server, "RETRY0002", &t, &url)).await;
+    assert_eq!(a["respCode"], "00");
+    server
+        .pay(payagg_core::Channel::Unionpay, "RETRY0002", None)
+        .unwrap();
+    let total: u64 = UP_SCHEDULE.iter().sum::<u64>() * 1000 / u64::from(scale);
+    tokio::time::sleep(std::time::Duration::from_millis(total + 1500)).await;
+    assert_eq!(hits.len(), 5, "first send and four retries");
+    common::assert_schedule(&hits.gaps(), &UP_SCHEDULE, scale);
+
+    // A 200 acknowledges whatever the body says.
+    let (url, hits) = common::scripted(vec![(200, "fail")]).await;
+    let a = call(&server, app, app_consume(&server, "RETRY0003", &t, &url)).await;
+    assert_eq!(a["respCode"], "00");
+    server
+        .pay(payagg_core::Channel::Unionpay, "RETRY0003", None)
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(hits.len(), 1);
+}
+
+#[tokio::test]
+async fn duplicate_and_out_of_order_notifications() {
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let (url, hits) = common::scripted(vec![(200, "ok")]).await;
+    let t = txn_time(&server);
+    for no in ["ORDER0001", "ORDER0002"] {
+        let a = call(
+            &server,
+            "/gateway/api/appTransReq.do",
+            app_consume(&server, no, &t, &url),
+        )
+        .await;
+        assert_eq!(a["respCode"], "00");
+    }
+    server.notifier().hold();
+    server.notifier().set_duplicates(1);
+    server
+        .pay(payagg_core::Channel::Unionpay, "ORDER0001", None)
+        .unwrap();
+    server
+        .pay(payagg_core::Channel::Unionpay, "ORDER0002", None)
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(hits.len(), 0, "held");
+    assert_eq!(server.notifier().release(true), 2);
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(5), |d| d.len() == 4)
+            .await
+    );
+    let orders: Vec<String> = server
+        .notifications()
+        .iter()
+        .map(|d| notification_fields(d)["orderId"].clone())
+        .collect();
+    assert_eq!(orders[0], "ORDER0002", "newest first: {orders:?}");
+    for no in ["ORDER0001", "ORDER0002"] {
+        assert_eq!(orders.iter().filter(|o| *o == no).count(), 2, "each twice");
+    }
+    assert_eq!(hits.len(), 4);
+    let d = server.notifications();
+    assert_eq!(d.iter().filter(|x| x.copy == 1).count(), 2);
+    // The duplicate is the same signed message.
+    let first: Vec<_> = d
+        .iter()
+        .filter(|x| notification_fields(x)["orderId"] == "ORDER0001")
+        .collect();
+    assert_eq!(first[0].body, first[1].body);
 }

@@ -125,6 +125,28 @@ fn parse_txn_time(s: &str) -> Option<OffsetDateTime> {
     Some(PrimitiveDateTime::new(date, t).assume_offset(CHINA_OFFSET))
 }
 
+/// How far a request's `txnTime` may be from the gateway's clock (Beijing time) before the
+/// simulator refuses it.
+///
+/// The official kits only say "必须取当前时间，否则会报txnTime无效" (txnTime must be the current
+/// time, or the gateway answers that it is invalid) and give neither the tolerance nor the
+/// respCode. The simulator's choice: ±15 minutes, answered `respCode=10` (the format/value
+/// class) with `respMsg=txnTime无效[txnTime][9100002]`. That catches what goes wrong in
+/// practice (a server building txnTime in UTC is 8 hours off, a replayed or reused request
+/// is stale) and tolerates ordinary clock skew. Queries are exempt: their txnTime names the
+/// original transaction.
+pub(crate) const TXN_TIME_WINDOW: Duration = Duration::minutes(15);
+
+/// A request's own `txnTime` (consume, refund, cancel, file transfer): well formed and within
+/// [`TXN_TIME_WINDOW`] of `now`.
+fn fresh_txn_time(req: &Fields, now: OffsetDateTime) -> Result<OffsetDateTime, Reject> {
+    let t = parse_txn_time(need(req, f::TXN_TIME)?).ok_or_else(|| Reject::format(f::TXN_TIME))?;
+    if (t - now).abs() > TXN_TIME_WINDOW {
+        return Err(Reject("10", "txnTime无效[txnTime][9100002]".into()));
+    }
+    Ok(t)
+}
+
 /// The settlement day of `t`: production cut-off 23:00 Beijing (23:00 D-1 to 23:00 D).
 fn settle_date(t: OffsetDateTime) -> Date {
     (china(t) + Duration::hours(1)).date()
@@ -434,7 +456,7 @@ impl UnionpaySim {
         let order_id = need(req, f::ORDER_ID)?;
         check_order_id(order_id)?;
         let txn_time_s = need(req, f::TXN_TIME)?;
-        parse_txn_time(txn_time_s).ok_or_else(|| Reject::format(f::TXN_TIME))?;
+        fresh_txn_time(req, now)?;
         let amt = amount(req)?;
         need(req, f::ACCESS_TYPE)?;
         if need(req, f::CURRENCY_CODE)? != codes::CURRENCY_CNY {
@@ -588,11 +610,11 @@ impl UnionpaySim {
         let order_id = need(req, f::ORDER_ID)?;
         check_order_id(order_id)?;
         let txn_time_s = need(req, f::TXN_TIME)?;
-        parse_txn_time(txn_time_s).ok_or_else(|| Reject::format(f::TXN_TIME))?;
+        let now = shared.now();
+        fresh_txn_time(req, now)?;
         let amt = amount(req)?;
         let orig = need(req, f::ORIG_QRY_ID)?;
         let back_url = need(req, f::BACK_URL)?.to_owned();
-        let now = shared.now();
         let mer = self.setup.mer_id().to_owned();
         let mut txns = lock(&self.txns);
         if txns.contains_key(&(mer.clone(), order_id.to_owned())) {
@@ -905,6 +927,7 @@ impl UnionpaySim {
         if need(req, f::TXN_TYPE)? != codes::TXN_FILE_TRANSFER {
             return Err(Reject::format(f::TXN_TYPE));
         }
+        fresh_txn_time(req, shared.now())?;
         let settle = need(req, f::SETTLE_DATE)?;
         let file_type = need(req, f::FILE_TYPE)?;
         if file_type != codes::FILE_TYPE_ZM {
