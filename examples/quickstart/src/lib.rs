@@ -80,7 +80,10 @@ pub async fn run(out: &mut dyn Write) -> Result<Summary, BoxError> {
         out,
         "simulator listening on {}, its clock at {}",
         server.base_url(),
-        server.now().to_offset(CHINA_OFFSET)
+        server
+            .now()
+            .to_offset(CHINA_OFFSET)
+            .format(&time::format_description::well_known::Rfc3339)?
     )?;
     let browser = payer::Browser::new()?;
 
