@@ -41,6 +41,12 @@ impl FromStr for BookKind {
     type Err = InvalidInput;
     /// `payment` (`pay`, `paid`, `支付`, `收款`) or `refund` (`退款`), case-insensitive.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The usual spellings without lowercasing a copy (books files hold millions).
+        match s.trim() {
+            "payment" => return Ok(BookKind::Payment),
+            "refund" => return Ok(BookKind::Refund),
+            _ => {}
+        }
         match s.trim().to_ascii_lowercase().as_str() {
             "payment" | "pay" | "paid" | "支付" | "收款" => Ok(BookKind::Payment),
             "refund" | "退款" => Ok(BookKind::Refund),
@@ -102,6 +108,9 @@ impl FromStr for BookStatus {
     /// `pending` (`processing`, `not_paid`, `user_paying`, `处理中`), `failed` (`fail`, `失败`),
     /// `closed` (`revoked`, `cancelled`, `关闭`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim() == "success" {
+            return Ok(BookStatus::Success);
+        }
         match s.trim().to_ascii_lowercase().as_str() {
             "success" | "succeeded" | "paid" | "refunded" | "finished" | "成功" => {
                 Ok(BookStatus::Success)

@@ -53,7 +53,7 @@
 //!
 //! # Memory
 //! The books are held once, interned ([`Reconciler::new`]: identifiers in one arena, about
-//! 100 bytes per row plus 16 bytes of index); statements are streamed and a matched line
+//! 100 bytes per row plus 36 to 68 bytes of index); statements are streamed and a matched line
 //! keeps only (book row, file index, source line, fee, rule, days apart). Only
 //! discrepancies keep owned values.
 //!

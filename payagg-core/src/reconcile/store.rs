@@ -1,8 +1,8 @@
 //! The books held once, compactly: identifiers interned in one string arena, rows of fixed
-//! size, and hash indexes that store 12 bytes per key plus a 4-byte chain link per row.
+//! size, and hash indexes that store 16 bytes per distinct key hash (in a table at most half
+//! full) plus a 4-byte chain link per row.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 
 use time::OffsetDateTime;
 
@@ -129,24 +129,6 @@ impl BookStore {
     }
 }
 
-/// A u64 passes through unchanged (the keys are already SipHash outputs).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 /// Key namespaces: a payment's order number never matches a refund number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Ns {
@@ -158,10 +140,26 @@ pub(crate) enum Ns {
     RefundOrder = 4,
 }
 
-/// Hash → first row, with rows chained through `next`.
+/// One slot of [`Index`]: a full key hash and the newest row with that hash (`NONE`:
+/// empty).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u64,
+    id: u32,
+}
+
+const EMPTY: Slot = Slot { hash: 0, id: NONE };
+
+/// Hash → newest row, with the rows of one hash chained (newest first) through `next`.
+///
+/// An open-addressing table (linear probing, at most half full) of 16-byte slots, one per
+/// distinct 64-bit SipHash: a lookup costs one random cache line, where a general hash map
+/// costs two (control bytes, then the bucket). Keys are compared through the caller's
+/// `key_of` along the chain, so equal hashes of different keys stay apart.
 #[derive(Debug)]
 pub(crate) struct Index {
-    heads: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    slots: Vec<Slot>,
+    used: usize,
     next: Vec<u32>,
     sip: RandomState,
 }
@@ -169,7 +167,8 @@ pub(crate) struct Index {
 impl Index {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Self {
-            heads: HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default()),
+            slots: vec![EMPTY; n.saturating_mul(2).max(16).next_power_of_two()],
+            used: 0,
             next: Vec::with_capacity(n),
             sip: RandomState::new(),
         }
@@ -179,19 +178,45 @@ impl Index {
         self.sip.hash_one((ns as u8, key))
     }
 
-    /// Find the row whose key (read through `key_of`) equals `key`.
+    /// The slot holding `hash`, or the empty slot where it would go.
+    fn slot(&self, hash: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        // The low bits pick the slot; SipHash output is uniform in every bit.
+        #[allow(clippy::cast_possible_truncation)]
+        let mut at = (hash as usize) & mask;
+        loop {
+            let s = self.slots[at];
+            if s.id == NONE || s.hash == hash {
+                return at;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// The newest row hashed like `key`, or `NONE`.
+    fn head(&self, ns: Ns, key: &str) -> (u64, usize, u32) {
+        let hash = self.hash(ns, key);
+        let at = self.slot(hash);
+        (hash, at, self.slots[at].id)
+    }
+
+    fn next_of(&self, id: u32) -> u32 {
+        self.next.get(id as usize).copied().unwrap_or(NONE)
+    }
+
+    /// Find the row whose key (read through `key_of`) equals `key`: the newest.
     pub(crate) fn find<'s>(
         &self,
         ns: Ns,
         key: &str,
         key_of: impl Fn(u32) -> Option<(Ns, &'s str)>,
     ) -> Option<u32> {
-        let mut at = *self.heads.get(&self.hash(ns, key))?;
+        let (_, _, mut at) = self.head(ns, key);
         while at != NONE {
             if key_of(at) == Some((ns, key)) {
                 return Some(at);
             }
-            at = self.next.get(at as usize).copied().unwrap_or(NONE);
+            at = self.next_of(at);
         }
         None
     }
@@ -205,26 +230,49 @@ impl Index {
         key_of: impl Fn(u32) -> Option<(Ns, &'s str)>,
         mut pick: impl FnMut(u32) -> bool,
     ) -> Option<u32> {
-        let mut at = *self.heads.get(&self.hash(ns, key))?;
+        let (_, _, mut at) = self.head(ns, key);
         let mut first = None;
         while at != NONE {
             if key_of(at) == Some((ns, key)) && pick(at) {
                 first = Some(at);
             }
-            at = self.next.get(at as usize).copied().unwrap_or(NONE);
+            at = self.next_of(at);
         }
         first
+    }
+
+    /// Double the table when one more hash would make it more than half full.
+    fn reserve_one(&mut self) {
+        if (self.used + 1) * 2 <= self.slots.len() {
+            return;
+        }
+        let grown = vec![EMPTY; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, grown);
+        for s in old.into_iter().filter(|s| s.id != NONE) {
+            let at = self.slot(s.hash);
+            self.slots[at] = s;
+        }
+    }
+
+    /// Make row `id` the newest under `hash` in slot `at`.
+    fn link(&mut self, at: usize, hash: u64, id: u32) {
+        let prev = self.slots[at].id;
+        if prev == NONE {
+            self.used += 1;
+        }
+        self.slots[at] = Slot { hash, id };
+        if self.next.len() <= id as usize {
+            self.next.resize(id as usize + 1, NONE);
+        }
+        self.next[id as usize] = prev;
     }
 
     /// Insert row `id` under `key` even when rows with an equal key exist (see
     /// [`Index::find_first`]).
     pub(crate) fn push(&mut self, id: u32, ns: Ns, key: &str) {
-        if self.next.len() <= id as usize {
-            self.next.resize(id as usize + 1, NONE);
-        }
-        let h = self.hash(ns, key);
-        let prev = self.heads.insert(h, id).unwrap_or(NONE);
-        self.next[id as usize] = prev;
+        self.reserve_one();
+        let (hash, at, _) = self.head(ns, key);
+        self.link(at, hash, id);
     }
 
     /// Insert row `id` under `key` unless a row with an equal key exists; returns that row.
@@ -238,12 +286,66 @@ impl Index {
         if self.next.len() <= id as usize {
             self.next.resize(id as usize + 1, NONE);
         }
-        if let Some(existing) = self.find(ns, key, key_of) {
-            return Some(existing);
+        self.reserve_one();
+        let (hash, at, mut row) = self.head(ns, key);
+        while row != NONE {
+            if key_of(row) == Some((ns, key)) {
+                return Some(row);
+            }
+            row = self.next_of(row);
         }
-        let h = self.hash(ns, key);
-        let prev = self.heads.insert(h, id).unwrap_or(NONE);
-        self.next[id as usize] = prev;
+        self.link(at, hash, id);
         None
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_finds_inserts_and_chains_through_growth() {
+        let keys: Vec<String> = (0..5000).map(|i| format!("K{}", i % 4000)).collect();
+        let key_of = |i: u32| Some((Ns::PaymentOrder, keys[i as usize].as_str()));
+        let mut ix = Index::with_capacity(0);
+        for (i, k) in keys.iter().enumerate() {
+            let id = u32::try_from(i).unwrap();
+            let dup = ix.insert(id, Ns::PaymentOrder, k, key_of);
+            assert_eq!(dup, (i >= 4000).then(|| id - 4000), "{k}");
+        }
+        for (i, k) in keys.iter().enumerate().take(4000) {
+            assert_eq!(
+                ix.find(Ns::PaymentOrder, k, key_of),
+                Some(u32::try_from(i).unwrap())
+            );
+            assert_eq!(ix.find(Ns::RefundNo, k, key_of), None);
+        }
+        assert_eq!(ix.find(Ns::PaymentOrder, "K4000", key_of), None);
+
+        let orders = ["O1", "O2", "O1", "O1", "O3", "O2"];
+        let key_of = |i: u32| Some((Ns::RefundOrder, orders[i as usize]));
+        let mut ix = Index::with_capacity(0);
+        for (i, k) in orders.iter().enumerate() {
+            ix.push(u32::try_from(i).unwrap(), Ns::RefundOrder, k);
+        }
+        assert_eq!(ix.find(Ns::RefundOrder, "O1", key_of), Some(3));
+        assert_eq!(
+            ix.find_first(Ns::RefundOrder, "O1", key_of, |_| true),
+            Some(0)
+        );
+        assert_eq!(
+            ix.find_first(Ns::RefundOrder, "O1", key_of, |i| i != 0),
+            Some(2)
+        );
+        assert_eq!(
+            ix.find_first(Ns::RefundOrder, "O2", key_of, |i| i == 5),
+            Some(5)
+        );
+        assert_eq!(
+            ix.find_first(Ns::RefundOrder, "O3", key_of, |_| false),
+            None
+        );
+        assert_eq!(ix.find(Ns::RefundOrder, "O4", key_of), None);
     }
 }
