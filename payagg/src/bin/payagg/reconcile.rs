@@ -431,19 +431,138 @@ fn lines(report: &Report) -> impl Iterator<Item = Line> + '_ {
 
 fn write_report(report: &Report, format: OutputFormat, path: &Path) -> Result<(), CliError> {
     match format {
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(writer(Some(path))?);
-            let e = |e: csv::Error| write_err(path, &e);
-            w.write_record(REPORT_COLUMNS).map_err(e)?;
-            for l in lines(report) {
-                w.write_record(&l.cells).map_err(e)?;
-            }
-            w.flush().map_err(|e| write_err(path, &e))
-        }
+        OutputFormat::Csv => write_csv(report, path),
         OutputFormat::Json => write_json(report, path),
         OutputFormat::Xlsx => write_xlsx(report, path),
         OutputFormat::Html => write_html(report, path),
     }
+}
+
+/// The CSV report: discrepancies through the csv writer, then the matched rows (usually
+/// nearly all of a month's million rows) formatted straight into one reused buffer,
+/// byte for byte what the csv writer would write for [`matched_line`].
+fn write_csv(report: &Report, path: &Path) -> Result<(), CliError> {
+    let mut w = csv::Writer::from_writer(writer(Some(path))?);
+    let e = |e: csv::Error| write_err(path, &e);
+    w.write_record(REPORT_COLUMNS).map_err(e)?;
+    for d in report.discrepancies() {
+        w.write_record(&discrepancy_line(report, d).cells)
+            .map_err(e)?;
+    }
+    w.flush().map_err(|e| write_err(path, &e))?;
+    let mut out = w.into_inner().map_err(|e| write_err(path, e.error()))?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    for m in report.matched() {
+        matched_csv(&m, &mut buf);
+        if buf.len() >= 1 << 15 {
+            out.write_all(&buf).map_err(|e| write_err(path, &e))?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)
+        .and_then(|()| out.flush())
+        .map_err(|e| write_err(path, &e))
+}
+
+/// Append `s` as a CSV field, quoted (quotes doubled) only when it holds a comma, quote or
+/// line break, as the csv writer's default style does.
+fn csv_field(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n')) {
+        buf.push(b'"');
+        for c in s.bytes() {
+            if c == b'"' {
+                buf.push(b'"');
+            }
+            buf.push(c);
+        }
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// Append the decimal digits of `n`.
+fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// Append an amount as [`amount`] writes it (at least 2 decimals).
+fn push_amount(buf: &mut Vec<u8>, a: ExactAmount) {
+    let a = a.with_min_scale(2);
+    if a.units() < 0 {
+        buf.push(b'-');
+    }
+    let units = a.units().unsigned_abs();
+    let p = 10u64.pow(u32::from(a.scale()));
+    push_u64(buf, units / p);
+    if a.scale() > 0 {
+        buf.push(b'.');
+        let frac = units % p;
+        let at = buf.len();
+        push_u64(buf, frac);
+        let pad = usize::from(a.scale()) - (buf.len() - at);
+        buf.splice(at..at, std::iter::repeat_n(b'0', pad));
+    }
+}
+
+/// One matched row of the CSV report: the cells of [`matched_line`].
+fn matched_csv(m: &MatchedRow<'_>, buf: &mut Vec<u8>) {
+    let unsigned = ExactAmount::from_money(m.amount()).unwrap_or(ExactAmount::ZERO);
+    let books = if m.kind() == BookKind::Refund {
+        unsigned.checked_neg().unwrap_or(unsigned)
+    } else {
+        unsigned
+    };
+    buf.extend_from_slice(TICK.as_bytes());
+    buf.push(b',');
+    buf.extend_from_slice(Category::Matched.as_str().as_bytes());
+    buf.push(b',');
+    buf.extend_from_slice(m.rule().as_str().as_bytes());
+    buf.push(b',');
+    csv_field(buf, m.rule().explain());
+    buf.push(b',');
+    buf.extend_from_slice(m.channel().as_str().as_bytes());
+    buf.push(b',');
+    buf.extend_from_slice(m.kind().as_str().as_bytes());
+    buf.push(b',');
+    csv_field(buf, m.merchant_order_no());
+    buf.push(b',');
+    csv_field(buf, m.merchant_refund_no().unwrap_or_default());
+    buf.push(b',');
+    csv_field(buf, m.channel_ref().unwrap_or_default());
+    buf.push(b',');
+    push_amount(buf, books);
+    buf.push(b',');
+    buf.extend_from_slice(m.status().as_str().as_bytes());
+    buf.push(b',');
+    push_u64(buf, m.book_line());
+    buf.push(b',');
+    push_amount(buf, m.statement_gross());
+    buf.push(b',');
+    push_amount(buf, m.fee());
+    buf.push(b',');
+    csv_field(buf, m.file_name());
+    buf.push(b',');
+    push_u64(buf, m.line());
+    buf.push(b',');
+    let days = m.days_apart();
+    if days < 0 {
+        buf.push(b'-');
+    }
+    push_u64(buf, u64::from(days.unsigned_abs()));
+    buf.extend_from_slice(b",0.00,");
+    buf.extend_from_slice(m.amount().currency().code().as_bytes());
+    buf.push(b'\n');
 }
 
 fn write_json(report: &Report, path: &Path) -> Result<(), CliError> {
@@ -694,6 +813,70 @@ mod tests {
             .unwrap();
         assert_eq!(p.position(), Some(body.len() as u64));
         assert_eq!(out, body);
+    }
+
+    #[test]
+    fn the_fast_csv_rows_equal_the_csv_writers() {
+        use payagg::reconcile::BookEntry;
+        use payagg::statement::RecordKind;
+        use payagg::{Currency, Money};
+        let at = time::macros::datetime!(2024-05-20 10:00 +8);
+        let books = vec![
+            BookEntry::payment("A,1", Money::cny(10000), at),
+            BookEntry::refund("A\"2", "R2", Money::cny(5), at).with_channel_ref("503"),
+            BookEntry::payment("A3", Money::cny(120_000_000_007), at),
+        ];
+        let line = |order: &str, kind, gross: &str, fee: &str, line_no| {
+            let (gross, fee) = (
+                ExactAmount::parse(gross).unwrap(),
+                ExactAmount::parse(fee).unwrap(),
+            );
+            let mut r = StatementRecord::new(
+                Channel::Wechat,
+                kind,
+                gross,
+                fee,
+                gross.checked_add(fee).unwrap(),
+                Currency::Cny,
+                at + time::Duration::days(1),
+            );
+            r.merchant_order_no = Some(order.into());
+            r.source_line = line_no;
+            r
+        };
+        let mut refund = line("A\"2", RecordKind::Refund, "-0.05", "0.00030", 3);
+        refund.merchant_refund_no = Some("R2".into());
+        let lines = vec![
+            line("A,1", RecordKind::Payment, "100.00", "-0.60001", 2),
+            refund,
+            line("A3", RecordKind::Payment, "1200000000.07", "-7", 4),
+        ];
+        let mut r = Reconciler::new(ReconcileConfig::default(), books).unwrap();
+        r.add_records("bills/may \"1\".csv", lines).unwrap();
+        let report = r.finish().unwrap();
+        assert_eq!(report.matched_count(), 3);
+        for m in report.matched() {
+            let mut fast = Vec::new();
+            matched_csv(&m, &mut fast);
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(&matched_line(&m).cells).unwrap();
+            let slow = w.into_inner().unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
+        }
+        let mut b = Vec::new();
+        for (a, want) in [
+            ("0.00600", "0.00600"),
+            ("-1.5", "-1.50"),
+            ("7", "7.00"),
+            ("-0.01", "-0.01"),
+        ] {
+            b.clear();
+            push_amount(&mut b, ExactAmount::parse(a).unwrap());
+            assert_eq!(b, want.as_bytes(), "{a}");
+        }
     }
 
     #[test]
