@@ -1,12 +1,14 @@
 //! The Alipay half: the classic `gateway.do` (request verification exactly as Alipay does,
 //! signed response nodes, certificate mode), the trade, refund, transfer and bill methods,
-//! the payer's cashier page and `trade_status_sync` notifications.
+//! the payer's cashier page and `trade_status_sync` notifications; the v3 REST API
+//! (`/v3/alipay/…`, `v3.rs`) over the same state.
 
 mod bill;
 mod control;
 mod ops;
 mod page;
 mod setup;
+mod v3;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -321,6 +323,10 @@ impl AlipaySim {
         if p == "/downloadBillFile.resource" {
             return Some("alipay.bill_download");
         }
+        // The v3 REST API: claimed here, before WeChat's `/v3/` routing sees it.
+        if p.starts_with(v3::PREFIX) {
+            return Some(v3::route(&req.method, p).map_or("alipay.v3", |(_, e)| e));
+        }
         if p != "/gateway.do" {
             return None;
         }
@@ -501,6 +507,9 @@ impl AlipaySim {
         if req.path == "/downloadBillFile.resource" {
             return self.download(req, now);
         }
+        if req.path.starts_with(v3::PREFIX) {
+            return self.handle_v3(shared, req);
+        }
         let (params, charset) = match merged_params(req) {
             Ok(p) => p,
             Err(e) => return self.protocol_error(None, false, &e),
@@ -588,6 +597,9 @@ pub(crate) async fn serve(
                 status,
                 &format!("<html><body><h1>{status}</h1></body></html>"),
             ),
+            Some(FaultKind::SystemError) if req.path.starts_with(v3::PREFIX) => {
+                sim.v3_system_error(req, shared.now())
+            }
             Some(FaultKind::SystemError) => sim.system_error(req),
             Some(f) => {
                 if let Some(d) = f.latency() {
