@@ -10,7 +10,7 @@ use super::report::{
     BookSide, Category, Discrepancy, Matched, Report, Rule, Side, StatementSide, Tally, Totals,
     Verdict,
 };
-use super::store::{BookStore, Index, Ns};
+use super::store::{BookStore, Index, Ns, WARM_BATCH};
 use super::sum::{Acc, ratio_ppm, within_ppm};
 use crate::channel::Channel;
 use crate::error::{Error, Result};
@@ -141,11 +141,25 @@ impl Reconciler {
             unsuccessful_absent: 0,
             fees: BTreeMap::new(),
         };
+        // In batches whose index slots are warmed together (see `Index::warm`).
+        let mut batch = Vec::with_capacity(WARM_BATCH);
         for e in books {
-            r.add_book(e)?;
+            batch.push(e);
+            if batch.len() == WARM_BATCH {
+                r.add_books(&mut batch)?;
+            }
         }
+        r.add_books(&mut batch)?;
         r.books.shrink();
         Ok(r)
+    }
+
+    fn add_books(&mut self, batch: &mut Vec<BookEntry>) -> Result<()> {
+        std::hint::black_box(self.merchant.warm(batch.iter().map(BookStore::entry_key)));
+        for e in batch.drain(..) {
+            self.add_book(e)?;
+        }
+        Ok(())
     }
 
     fn add_book(&mut self, e: BookEntry) -> Result<()> {
@@ -214,10 +228,40 @@ impl Reconciler {
         I: IntoIterator<Item = Result<StatementRecord>>,
     {
         let file = self.new_file(name.into())?;
+        // In batches whose index slots are warmed together (see `Index::warm`); the lines
+        // before an error are processed before it is returned, as one by one.
+        let mut batch = Vec::with_capacity(WARM_BATCH);
         for r in records {
-            self.process(file, r?);
+            match r {
+                Ok(r) => {
+                    batch.push(r);
+                    if batch.len() == WARM_BATCH {
+                        self.process_batch(file, &mut batch);
+                    }
+                }
+                Err(e) => {
+                    self.process_batch(file, &mut batch);
+                    return Err(e);
+                }
+            }
         }
+        self.process_batch(file, &mut batch);
         Ok(file as usize)
+    }
+
+    fn process_batch(&mut self, file: u32, batch: &mut Vec<StatementRecord>) {
+        let keys = batch.iter().filter_map(|r| match r.kind {
+            RecordKind::Payment | RecordKind::Adjustment => r
+                .merchant_order_no
+                .as_deref()
+                .map(|k| (Ns::PaymentOrder, k)),
+            RecordKind::Refund => r.merchant_refund_no.as_deref().map(|k| (Ns::RefundNo, k)),
+            _ => None,
+        });
+        std::hint::black_box(self.merchant.warm(keys));
+        for r in batch.drain(..) {
+            self.process(file, r);
+        }
     }
 
     /// [`Reconciler::add_statement`] for records that cannot fail.

@@ -123,6 +123,15 @@ impl BookStore {
         }
     }
 
+    /// [`BookStore::merchant_key`] of an entry not pushed yet.
+    pub(crate) fn entry_key(e: &BookEntry) -> (Ns, &str) {
+        match (e.kind, e.merchant_refund_no.as_deref()) {
+            (BookKind::Refund, Some(no)) => (Ns::RefundNo, no),
+            (BookKind::Refund, None) => (Ns::RefundOrder, &e.merchant_order_no),
+            (BookKind::Payment, _) => (Ns::PaymentOrder, &e.merchant_order_no),
+        }
+    }
+
     pub(crate) fn shrink(&mut self) {
         self.arena.shrink_to_fit();
         self.rows.shrink_to_fit();
@@ -139,6 +148,9 @@ pub(crate) enum Ns {
     /// Refunds booked without a refund number, by order number (many rows per key).
     RefundOrder = 4,
 }
+
+/// How many keys [`Index::warm`] takes at a time.
+pub(crate) const WARM_BATCH: usize = 32;
 
 /// One slot of [`Index`]: a full key hash and the newest row with that hash (`NONE`:
 /// empty).
@@ -176,6 +188,26 @@ impl Index {
 
     fn hash(&self, ns: Ns, key: &str) -> u64 {
         self.sip.hash_one((ns as u8, key))
+    }
+
+    /// Bring the home slots of `keys` into the cache, all at once: the loads do not depend
+    /// on each other, so the processor overlaps their cache misses, where lookups one by
+    /// one would wait for each in turn. Returns a value only so the loads are not elided.
+    pub(crate) fn warm<'k>(&self, keys: impl Iterator<Item = (Ns, &'k str)>) -> u64 {
+        let mut hashes = [0u64; WARM_BATCH];
+        let mut n = 0;
+        for (k, h) in keys.zip(hashes.iter_mut()) {
+            *h = self.hash(k.0, k.1);
+            n += 1;
+        }
+        let mask = self.slots.len() - 1;
+        let mut acc = 0;
+        for &h in &hashes[..n] {
+            #[allow(clippy::cast_possible_truncation)]
+            let at = (h as usize) & mask;
+            acc ^= self.slots[at].hash;
+        }
+        acc
     }
 
     /// The slot holding `hash`, or the empty slot where it would go.
