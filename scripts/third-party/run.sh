@@ -17,6 +17,10 @@ T="${TP_TIMEOUT:-120}"
 WECHATPAYV3=2.0.4
 ALIPAY_PY=3.7.1411
 ALIPAY_NODE=4.14.0
+# The only UnionPay clients on a reachable registry; both are incompatible with UnionPay
+# (README.md, "UnionPay"): unionpay_candidates_probe.py pins why, it does not drive a payment.
+LESSCODE_PAY=0.0.2
+SENWEAVER_PAY=0.1.0
 
 WORK="$(mktemp -d /tmp/payagg-third-party.XXXXXX)"
 PIDS=()
@@ -39,6 +43,15 @@ timeout 300 "$WORK/venv/bin/pip" install -q --disable-pip-version-check \
 (cd "$WORK" && echo '{"private":true}' > package.json &&
   timeout 300 npm install --silent --no-audit --no-fund "alipay-sdk@$ALIPAY_NODE" >/dev/null 2>&1) ||
   { echo "npm install failed"; exit 1; }
+
+# A venv of their own, so that their dependency pins cannot move the other SDKs' versions.
+UP_VENV=
+if python3 -m venv "$WORK/venv-up" && timeout 300 "$WORK/venv-up/bin/pip" install -q \
+  --disable-pip-version-check "lesscode-pay==$LESSCODE_PAY" "senweaver-pay==$SENWEAVER_PAY"; then
+  UP_VENV="$WORK/venv-up"
+else
+  echo "pip install of the UnionPay candidates failed (lesscode-pay ships x86_64 wheels only)"
+fi
 
 "$PAYAGG_MOCK" init "$WORK/setup" >/dev/null || { echo "payagg-mock init failed"; exit 1; }
 
@@ -82,6 +95,13 @@ if serve 127.80.0.1:80 "$WORK/serve80.log"; then
 else
   echo "== alipay-sdk-python@$ALIPAY_PY: skipped (cannot listen on 127.80.0.1:80)"
   RESULT["alipay-sdk-python@$ALIPAY_PY"]="skipped (port 80)"
+fi
+
+UP_NAME="UnionPay candidates: lesscode-pay@$LESSCODE_PAY, senweaver-pay@$SENWEAVER_PAY (expected refusals)"
+if [ -n "$UP_VENV" ]; then
+  run "$UP_NAME" "$UP_VENV/bin/python" "$HERE/unionpay_candidates_probe.py" "$BASE" "$WORK/setup"
+else
+  RESULT["$UP_NAME"]="skipped (install)"
 fi
 
 echo "== summary"
