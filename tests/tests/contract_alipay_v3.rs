@@ -25,6 +25,10 @@ fn order(no: &str) -> MerchantOrderNo {
 
 /// The client of `common::alipay`, on the v3 transport.
 fn v3_client(server: &Arc<MockServer>, cert: bool) -> payagg::alipay::AlipayClient {
+    v3_client_with(server, cert, false)
+}
+
+fn v3_client_with(server: &Arc<MockServer>, cert: bool, aes: bool) -> payagg::alipay::AlipayClient {
     let a = server.alipay();
     let mut b = payagg::alipay::Config::builder()
         .app_id(a.app_id())
@@ -34,6 +38,9 @@ fn v3_client(server: &Arc<MockServer>, cert: bool) -> payagg::alipay::AlipayClie
         .seller_id(a.seller_id())
         .timeouts(common::timeouts())
         .transport(Transport::V3);
+    if aes {
+        b = b.aes_key(a.aes_key().expose_secret().to_owned());
+    }
     b = if cert {
         b.certificates(a.app_cert_pem(), a.alipay_cert_pem(), a.root_cert_pem())
     } else {
@@ -140,6 +147,7 @@ async fn raw_query(
     timestamp_ms: i128,
     scheme: &str,
     tamper: bool,
+    extra_auth: &str,
 ) -> (u16, reqwest::header::HeaderMap, Vec<u8>, String) {
     let a = server.alipay();
     let base = server
@@ -153,7 +161,7 @@ async fn raw_query(
         None,
         "0123456789abcdef0123456789abcdef",
         i64::try_from(timestamp_ms).unwrap(),
-    );
+    ) + extra_auth;
     let msg = asign::v3_request_message(&auth, "POST", path, body, None);
     let sig = asign::sign(a.app_private_key(), SignType::Rsa2, &msg);
     let header = asign::v3_authorization(&auth, &sig).replacen(asign::V3_AUTH_SCHEME, scheme, 1);
@@ -186,7 +194,8 @@ async fn v3_requests_the_simulator_refuses() {
     let server = common::start().await;
     let now = now_ms(&server);
     // Well signed: the order does not exist, a signed 400 in the v3 error shape.
-    let (status, headers, raw, body) = raw_query(&server, now, asign::V3_AUTH_SCHEME, false).await;
+    let (status, headers, raw, body) =
+        raw_query(&server, now, asign::V3_AUTH_SCHEME, false, "").await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains(r#""code":"ACQ.TRADE_NOT_EXIST""#), "{body}");
     assert!(body.contains("errCheck?traceId="), "{body}");
@@ -205,22 +214,75 @@ async fn v3_requests_the_simulator_refuses() {
     assert!(headers.get("alipay-sn").is_none(), "public-key mode");
 
     // The body changed after signing: refused as a bad signature.
-    let (status, _, _, body) = raw_query(&server, now, asign::V3_AUTH_SCHEME, true).await;
+    let (status, _, _, body) = raw_query(&server, now, asign::V3_AUTH_SCHEME, true, "").await;
     assert_eq!(status, 401, "{body}");
     assert!(body.contains(r#""code":"invalid-signature""#), "{body}");
     assert!(body.contains("验签"), "{body}");
 
     // Ten minutes past the default 15-minute window (timestamps are milliseconds).
     let stale = now - 25 * 60 * 1000;
-    let (status, _, _, body) = raw_query(&server, stale, asign::V3_AUTH_SCHEME, false).await;
+    let (status, _, _, body) = raw_query(&server, stale, asign::V3_AUTH_SCHEME, false, "").await;
     assert_eq!(status, 401, "{body}");
     assert!(body.contains(r#""code":"invalid-timestamp""#), "{body}");
     // Seconds where milliseconds are due look 55 years stale.
-    let (status, _, _, body) = raw_query(&server, now / 1000, asign::V3_AUTH_SCHEME, false).await;
+    let (status, _, _, body) =
+        raw_query(&server, now / 1000, asign::V3_AUTH_SCHEME, false, "").await;
     assert_eq!(status, 401, "{body}");
     assert!(body.contains(r#""code":"invalid-timestamp""#), "{body}");
 
-    // Another scheme name (the scheme is exact).
-    let (status, _, _, body) = raw_query(&server, now, "ALIPAY-SHA256withRSA2", false).await;
+    // Two minutes old: refused under expired_seconds=60, accepted under 300.
+    let old = now - 120_000;
+    let (status, _, _, body) = raw_query(
+        &server,
+        old,
+        asign::V3_AUTH_SCHEME,
+        false,
+        ",expired_seconds=60",
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
+    assert!(body.contains(r#""code":"invalid-timestamp""#), "{body}");
+    let (status, _, _, body) = raw_query(
+        &server,
+        old,
+        asign::V3_AUTH_SCHEME,
+        false,
+        ",expired_seconds=300",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("ACQ.TRADE_NOT_EXIST"), "{body}");
+
+    // Another scheme name (the scheme is exact).
+    let (status, _, _, body) = raw_query(&server, now, "ALIPAY-SHA256withRSA2", false, "").await;
+    assert_eq!(status, 401, "{body}");
+}
+
+/// AES content encryption on v3: the request body is ciphertext (`alipay-encrypt-type: AES`)
+/// and so is the answer, signed over the ciphertext.
+#[tokio::test]
+async fn v3_aes_content_encryption() {
+    let server = common::start().await;
+    let client = v3_client_with(&server, false, true);
+    let no = "CV3AES0001";
+    let req = PayRequest::new(order(no), Money::cny(1234), "茶", Scene::MerchantQr).unwrap();
+    let PayAction::ShowQrCode { code_url } = client.pay(&req).await.unwrap().action else {
+        panic!("precreate did not answer a QR code")
+    };
+    assert_eq!(
+        reqwest::get(&code_url).await.unwrap().status().as_u16(),
+        200
+    );
+    server
+        .pay(Channel::Alipay, no, Some("2088000000000077"))
+        .unwrap();
+    let t = client.query(&QueryRequest::new(order(no))).await.unwrap();
+    assert_eq!(
+        (t.status, t.amount),
+        (TradeStatus::Success, Money::cny(1234))
+    );
+    // The same order through a client that does not encrypt.
+    let plain = v3_client(&server, false);
+    let t2 = plain.query(&QueryRequest::new(order(no))).await.unwrap();
+    assert_eq!(t2.channel_trade_no, t.channel_trade_no);
 }
