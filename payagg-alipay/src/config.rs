@@ -39,8 +39,10 @@ use crate::sign::{cert_sn, root_cert_sn};
 /// query, close, cancel, refund, refund query, transfer, transfer query and the bill URL.
 /// Choose v3 when the app is configured for it on the open platform ("v3 接口"); both use
 /// the same keys and certificates. In certificate mode v3 selects the Alipay certificate by
-/// the `alipay-sn` response header and never downloads one (as the official Java v3 SDK): add
-/// a rotated certificate with [`crate::AlipayClient::add_alipay_certificate`].
+/// the `alipay-sn` response header; an unknown SN is a rotation handled as on the classic
+/// gateway (downloaded with `alipay.open.app.alipaycert.download`, which has no v3 endpoint,
+/// and accepted only if it chains to the configured root), where the official Java v3 SDK
+/// fails; [`crate::AlipayClient::add_alipay_certificate`] adds one without a download.
 ///
 /// v3 specifics: every 2xx answer must carry the signature headers; a non-2xx is verified
 /// when signed (as the official PHP SDK) and otherwise reported as an unverified gateway

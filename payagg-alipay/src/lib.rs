@@ -52,7 +52,7 @@
 //! | `refund`, `query_refund` | `alipay.trade.refund` (`out_request_no` = merchant refund no, partial refunds), `alipay.trade.fastpay.refund.query` |
 //! | `transfer`, `query_transfer` | `alipay.fund.trans.uni.transfer`, `alipay.fund.trans.common.query` |
 //! | `verify_callback` | notifications (V1 / V2 content rules) and return URLs; ack `success` / `fail` |
-//! | `download_statement` | `alipay.data.dataservice.bill.downloadurl.query` + ZIP download, GBK decoded, totals checked |
+//! | `download_statement` | `alipay.data.dataservice.bill.downloadurl.query` + ZIP download; the detail CSV kept as GBK and streamed line by line (never decoded whole), totals checked against the footer and summary |
 //!
 //! ## Transports: classic gateway or v3 REST
 //!
@@ -68,8 +68,9 @@
 //! ## Errors
 //!
 //! Everything is core's [`payagg_core::Error`]. `code`/`sub_code` map to
-//! [`payagg_core::GatewayErrorKind`] through the table in [`error`]; `20000` and
-//! `ACQ.SYSTEM_ERROR` are `SystemError` (retryable, outcome unknown). An unsigned
+//! [`payagg_core::GatewayErrorKind`] through the table in [`error`]; `20000`,
+//! `ACQ.SYSTEM_ERROR` and the official misspelling `AQC.SYSTEM_ERROR` are `SystemError`
+//! (retryable, outcome unknown); `ACQ.TRADE_HAS_SUCCESS` is `OrderPaid`. An unsigned
 //! `error_response` is a gateway error whose message says "unverified"; an unsigned or
 //! badly-signed success is a verification error, never a success.
 //!
@@ -78,10 +79,12 @@
 //! - Keys are parsed once in [`ConfigBuilder::build`]; `Debug` redacts the private key, the
 //!   AES key and the `app_auth_token`.
 //! - Responses are verified over the raw bytes of the response node ([`sign::extract_response`]).
-//!   In certificate mode `alipay_cert_sn` selects the Alipay certificate; an unknown SN is
-//!   downloaded once (`alipay.open.app.alipaycert.download`) and accepted only if it chains
-//!   to the configured root bundle and is valid now ([`AlipayClient::add_alipay_certificate`]
-//!   does the same for an operator-supplied file).
+//!   In certificate mode `alipay_cert_sn` (v3: `alipay-sn`) selects the Alipay certificate;
+//!   an unknown SN is downloaded once (`alipay.open.app.alipaycert.download`) and accepted
+//!   only if it chains to the configured root bundle and is valid now
+//!   ([`AlipayClient::add_alipay_certificate`] does the same for an operator-supplied file).
+//!   Notifications name no certificate: the configured one verifies them (as the official
+//!   SDKs), then any rotated one already accepted; otherwise they fail closed.
 //! - Notifications are verified before any field is trusted; check the order with
 //!   `Trade::check_matches` (order number, amount, app id, seller id) before booking.
 //! - RSA: see the workspace README on RUSTSEC-2023-0071 (no private-key decryption here).
