@@ -1,4 +1,5 @@
-//! Fakes for tests and doc examples (feature `test-util`).
+//! Fakes for tests and doc examples, and where the shared test vectors are (feature
+//! `test-util`).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -8,6 +9,10 @@ use bytes::Bytes;
 
 use crate::error::{Error, Result, TransportError};
 use crate::transport::HttpTransport;
+
+mod vectors;
+
+pub use vectors::vectors_dir;
 
 /// A transport that records requests and answers from a queue of canned responses.
 #[derive(Debug, Default)]

@@ -1,8 +1,8 @@
 //! `payagg_core::crypto` against the shared protocol vectors.
 //!
-//! The vectors live outside the repository, in the directory named by `PAYAGG_VECTORS`
-//! (for example `/work/shared/vectors`). When the variable is unset every test here is skipped
-//! with a message; when it is set, a missing file fails the test.
+//! The vectors live outside the repository: in the directory named by `PAYAGG_VECTORS`, else
+//! in `../shared/vectors` beside the workspace (see `test_util::vectors_dir`). When neither
+//! exists every test here is skipped with a message; otherwise a missing file fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::path::PathBuf;
@@ -16,14 +16,14 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+// The workspace's one rule for finding the vectors (payagg-core's `test_util`, which this
+// crate's own tests cannot enable as a feature).
+#[path = "../src/test_util/vectors.rs"]
+#[allow(unreachable_pub, dead_code)]
+mod shared_vectors;
+
 fn vectors_dir() -> Option<PathBuf> {
-    match std::env::var_os("PAYAGG_VECTORS") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => {
-            eprintln!("PAYAGG_VECTORS is not set: skipping the crypto vector tests");
-            None
-        }
-    }
+    shared_vectors::vectors_dir(env!("CARGO_MANIFEST_DIR"), "the crypto vector tests")
 }
 
 struct Channel {
@@ -35,12 +35,8 @@ impl Channel {
     fn load(name: &str) -> Option<Self> {
         let dir = vectors_dir()?.join(name);
         let path = dir.join("vectors.json");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "PAYAGG_VECTORS is set but {} is unreadable: {e}",
-                path.display()
-            )
-        });
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("the vector file {} is unreadable: {e}", path.display()));
         Some(Self {
             dir,
             json: serde_json::from_str(&text).unwrap(),

@@ -157,3 +157,170 @@ proptest! {
         prop_assert_eq!(rep.matched_count(), matched);
     }
 }
+
+/// An order and the partial refunds the books recorded without refund numbers: amounts in
+/// fen, drawn from a small set so that equal amounts on one order are common.
+#[derive(Debug, Clone)]
+struct Order {
+    fen: u64,
+    refunds: Vec<u64>,
+    minute: i64,
+}
+
+fn orders() -> impl Strategy<Value = Vec<Order>> {
+    prop::collection::vec(
+        (
+            prop::collection::vec(1u64..4, 0..5),
+            0i64..(28 * 24 * 60),
+            0u64..500,
+        )
+            .prop_map(|(refunds, minute, extra)| {
+                let refunds: Vec<u64> = refunds.into_iter().map(|r| r * 1000).collect();
+                let fen = refunds.iter().sum::<u64>() + 1000 + extra;
+                Order {
+                    fen,
+                    refunds,
+                    minute,
+                }
+            }),
+        1..12,
+    )
+    .prop_filter("at least one refund", |o| {
+        o.iter().any(|o| !o.refunds.is_empty())
+    })
+}
+
+fn unnumbered_books(orders: &[Order]) -> Vec<BookEntry> {
+    let mut books = Vec::new();
+    for (i, o) in orders.iter().enumerate() {
+        let at = datetime!(2024-05-01 00:00 +8) + Duration::minutes(o.minute);
+        books.push(BookEntry::payment(format!("O{i}"), Money::cny(o.fen), at));
+        for (k, fen) in o.refunds.iter().enumerate() {
+            let mut r = BookEntry::refund(
+                format!("O{i}"),
+                "-",
+                Money::cny(*fen),
+                at + Duration::minutes(i64::try_from(k).unwrap() + 1),
+            );
+            r.merchant_refund_no = None;
+            books.push(r);
+        }
+    }
+    books
+}
+
+/// The channel's statement of those orders: every refund line carries the channel's refund
+/// number and, when `numbered`, a merchant refund number the books never saw.
+fn unnumbered_statement(orders: &[Order], numbered: bool) -> Vec<StatementRecord> {
+    let mut st = Vec::new();
+    let line = |kind, order: usize, fen: i64, fee: i64, at| {
+        let gross = ExactAmount::new(fen, 2).unwrap();
+        let fee = ExactAmount::new(fee, 5).unwrap();
+        let mut s = StatementRecord::new(
+            Channel::Wechat,
+            kind,
+            gross,
+            fee,
+            gross.checked_add(fee).unwrap(),
+            Currency::Cny,
+            at,
+        );
+        s.merchant_order_no = Some(format!("O{order}"));
+        s.channel_trade_no = Some(format!("4200{order:08}"));
+        s
+    };
+    for (i, o) in orders.iter().enumerate() {
+        let at = datetime!(2024-05-01 00:00 +8) + Duration::minutes(o.minute);
+        let fen = i64::try_from(o.fen).unwrap();
+        st.push(line(RecordKind::Payment, i, fen, -fen * 6, at));
+        for (k, r) in o.refunds.iter().enumerate() {
+            let r = i64::try_from(*r).unwrap();
+            let mut s = line(
+                RecordKind::Refund,
+                i,
+                -r,
+                r * 6,
+                at + Duration::minutes(i64::try_from(k).unwrap() + 2),
+            );
+            s.channel_refund_no = Some(format!("5030{i:04}{k:04}"));
+            if numbered {
+                s.merchant_refund_no = Some(format!("AUTO{i}x{k}"));
+            }
+            st.push(s);
+        }
+    }
+    for (n, s) in st.iter_mut().enumerate() {
+        s.source_line = n as u64 + 2;
+    }
+    st
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn unnumbered_partial_refunds_are_all_matched(
+        orders in orders(),
+        numbered in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let b = unnumbered_books(&orders);
+        let mut st = unnumbered_statement(&orders, numbered);
+        let n = st.len();
+        // Any order of lines: equal amounts pair in any order, never as duplicates.
+        st.rotate_left(usize::try_from(seed % n as u64).unwrap());
+        if seed % 2 == 1 {
+            st.reverse();
+        }
+        let rep = run(b, st);
+        prop_assert!(rep.discrepancies().is_empty(), "{:#?}", rep.discrepancies());
+        prop_assert_eq!(rep.matched_count(), n);
+        prop_assert_eq!(rep.totals().count(Category::Duplicate), 0);
+        prop_assert!(rep.closes());
+    }
+
+    #[test]
+    fn unnumbered_partial_refunds_one_change_one_discrepancy(
+        orders in orders(),
+        numbered in any::<bool>(),
+        pick in any::<prop::sample::Index>(),
+        what in 0u8..3,
+    ) {
+        let b = unnumbered_books(&orders);
+        let mut st = unnumbered_statement(&orders, numbered);
+        let refunds: Vec<usize> = st
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == RecordKind::Refund)
+            .map(|(i, _)| i)
+            .collect();
+        let i = refunds[pick.index(refunds.len())];
+        let expected = match what {
+            0 => {
+                st.remove(i);
+                Category::MissingInChannel
+            }
+            1 => {
+                // One fen more refunded than the books recorded.
+                st[i].gross = st[i].gross.checked_add(ExactAmount::new(-1, 2).unwrap()).unwrap();
+                Category::AmountMismatch
+            }
+            _ => {
+                // A refund the books never recorded, on an order they know.
+                let mut extra = st[i].clone();
+                extra.channel_refund_no = Some("5039EXTRA".into());
+                extra.merchant_refund_no = extra.merchant_refund_no.map(|_| "AUTOEXTRA".into());
+                extra.source_line = 9999;
+                st.push(extra);
+                Category::MissingInBooks
+            }
+        };
+        let n = refunds.len() + orders.len();
+        let rep = run(b, st);
+        prop_assert_eq!(one(&rep), expected);
+        prop_assert_eq!(rep.matched_count(), n - usize::from(what != 2));
+        if expected == Category::AmountMismatch {
+            prop_assert_eq!(rep.discrepancies()[0].unresolved, ExactAmount::new(1, 2).unwrap());
+        }
+    }
+}

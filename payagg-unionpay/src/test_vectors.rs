@@ -1,18 +1,15 @@
-//! Loads the conformance vectors named by `PAYAGG_VECTORS` (unit tests only).
+//! Loads the shared conformance vectors (unit tests only), found by the workspace's one rule
+//! ([`payagg_core::test_util::vectors_dir`]: `PAYAGG_VECTORS`, else `../shared/vectors`
+//! beside the workspace).
 //!
-//! Unset: the caller skips with a message. Set but missing file: a test failure.
+//! Neither there: the caller skips with a message. A missing file: a test failure.
 
 use std::path::PathBuf;
 
-/// The UnionPay vector folder, or `None` (after saying so) when `PAYAGG_VECTORS` is unset.
+/// The UnionPay vector folder, or `None` (after saying why) when there are no vectors.
 pub(crate) fn dir(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("PAYAGG_VECTORS") {
-        Some(v) => Some(PathBuf::from(v).join("unionpay")),
-        None => {
-            eprintln!("skipping {test}: PAYAGG_VECTORS is not set");
-            None
-        }
-    }
+    payagg_core::test_util::vectors_dir(env!("CARGO_MANIFEST_DIR"), test)
+        .map(|d| d.join("unionpay"))
 }
 
 /// Every case of `kind`.

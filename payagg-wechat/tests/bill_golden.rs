@@ -1,7 +1,8 @@
-//! Golden tests against the shared WeChat bill vectors (`$PAYAGG_VECTORS/wechat/...`).
+//! Golden tests against the shared WeChat bill vectors (`$PAYAGG_VECTORS/wechat/...`, else
+//! `../shared/vectors/wechat/...` beside the workspace: `payagg_core::test_util::vectors_dir`).
 //!
-//! Skipped (with a note on stderr) when `PAYAGG_VECTORS` is unset; when it is set, a missing
-//! file fails the test. The vector files are read in place, never copied into the repository.
+//! Skipped (with a note on stderr) when neither exists; otherwise a missing file fails the
+//! test. The vector files are read in place, never copied into the repository.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -14,23 +15,14 @@ use payagg_wechat::bill::{TradeBillParser, decode_download};
 use serde_json::Value;
 
 fn vectors_dir() -> Option<PathBuf> {
-    match std::env::var_os("PAYAGG_VECTORS") {
-        Some(d) => Some(PathBuf::from(d).join("wechat")),
-        None => {
-            eprintln!("PAYAGG_VECTORS is not set; skipping the WeChat bill golden tests");
-            None
-        }
-    }
+    payagg_core::test_util::vectors_dir(env!("CARGO_MANIFEST_DIR"), "the WeChat bill golden tests")
+        .map(|d| d.join("wechat"))
 }
 
 fn read(dir: &std::path::Path, rel: &str) -> Vec<u8> {
     let p = dir.join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "PAYAGG_VECTORS is set but {} cannot be read: {e}",
-            p.display()
-        )
-    })
+    std::fs::read(&p)
+        .unwrap_or_else(|e| panic!("the vector file {} cannot be read: {e}", p.display()))
 }
 
 fn case(dir: &std::path::Path, id: &str) -> Value {

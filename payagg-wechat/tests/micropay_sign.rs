@@ -42,17 +42,14 @@ fn official_example_inline() {
 
 #[test]
 fn v2_sign_vectors() {
-    let Some(dir) = std::env::var_os("PAYAGG_VECTORS") else {
-        eprintln!("PAYAGG_VECTORS is not set; skipping the v2_sign vectors");
+    let Some(dir) =
+        payagg_core::test_util::vectors_dir(env!("CARGO_MANIFEST_DIR"), "the v2_sign vectors")
+    else {
         return;
     };
-    let path = std::path::PathBuf::from(dir).join("wechat/vectors.json");
-    let raw = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "PAYAGG_VECTORS is set but {} cannot be read: {e}",
-            path.display()
-        )
-    });
+    let path = dir.join("wechat/vectors.json");
+    let raw = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("the vector file {} cannot be read: {e}", path.display()));
     let v: Value = serde_json::from_slice(&raw).unwrap();
     let cases: Vec<&Value> = v["cases"]
         .as_array()

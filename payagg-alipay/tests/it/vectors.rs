@@ -1,5 +1,6 @@
-//! The shared Alipay vectors (`$PAYAGG_VECTORS/alipay/vectors.json`): skipped with a note
-//! when the variable is unset, a failure when it is set and a file is missing.
+//! The shared Alipay vectors (`$PAYAGG_VECTORS/alipay/vectors.json`, else
+//! `../shared/vectors/alipay/` beside the workspace: `payagg_core::test_util::vectors_dir`):
+//! skipped with a note when neither exists, a failure when a file is missing.
 
 use std::path::PathBuf;
 
@@ -19,13 +20,8 @@ use payagg_core::statement::{RecordKind, StatementParser};
 use serde_json::Value;
 
 fn dir() -> Option<PathBuf> {
-    match std::env::var_os("PAYAGG_VECTORS") {
-        Some(d) => Some(PathBuf::from(d).join("alipay")),
-        None => {
-            eprintln!("PAYAGG_VECTORS unset: skipping the Alipay vectors");
-            None
-        }
-    }
+    payagg_core::test_util::vectors_dir(env!("CARGO_MANIFEST_DIR"), "the Alipay vectors")
+        .map(|d| d.join("alipay"))
 }
 
 fn read(dir: &std::path::Path, name: &str) -> String {

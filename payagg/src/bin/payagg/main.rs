@@ -70,9 +70,14 @@ reconcile
     UTF-8 or GBK.
     --books FILE           the books CSV
     --statement FILE...    one or more statement files (as for statement unify)
-    --date-window DAYS     how many days apart a cross-day settlement may be matched (default 1)
+    --date-window DAYS     how many days apart a cross-day settlement may be matched (default 1):
+                           a line without the order number and its books row by amount, a
+                           books row still awaiting its line (timing), a bank credit after
+                           the settlement day
     --close-threshold PCT  unresolved discrepancy allowed, in percent of gross (default 0.1)
-    -o REPORT              xlsx or html (every discrepancy in red, matched rows ticked), csv or json
+    -o REPORT              xlsx or html (every discrepancy in red, matched rows ticked), csv or json;
+                           with bank statements, the settlements too (settled, unsettled,
+                           unexplained_credit)
     --format FMT           xlsx, html, csv or json (default: from the extension of REPORT)
     --profile, --settle-date  as for statement unify
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use payagg::reconcile::{
     BookKind, BooksCsv, Category, Discrepancy, MatchedRow, ReconcileConfig, Reconciler, Report,
-    SettlementConfig, SettlementReport, match_settlements,
+    SettlementConfig, SettlementReport, SettlementRule, match_settlements,
 };
 use payagg::{Channel, ExactAmount, StatementRecord};
 use rust_xlsxwriter::{Format, Workbook};
@@ -95,13 +95,13 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<u8, CliError> {
     let mut out = std::io::stdout().lock();
     let mut summary = summary(&report);
     if let Some(st) = &settlements {
-        summary.push_str(&settlement_summary(st));
+        summary.push_str(&settlement_summary(&st.report));
     }
     if let Err(e) = out.write_all(summary.as_bytes()).and_then(|()| out.flush()) {
         return Err(write_err(Path::new("-"), &e));
     }
     if let (Some(path), Some(format)) = (&args.output, format) {
-        let written = write_report(&report, format, path);
+        let written = write_report(&report, settlements.as_ref(), format, path);
         if written.is_err() && path.as_os_str() != "-" {
             let _ = std::fs::remove_file(path);
         }
@@ -179,19 +179,31 @@ fn reconciler(
 // ---------------------------------------------------------------------------------------
 // Settlements
 
+/// Settlement matching and the bank lines its positions refer to, for the reports.
+struct Settlements {
+    report: SettlementReport,
+    /// Every bank record passed to [`match_settlements`], in order, with its file's name.
+    bank: Vec<(String, StatementRecord)>,
+}
+
 /// When bank statements are among the files: each channel's net per settlement day
 /// against the bank credits.
 fn settlements(
     files: &[crate::detect::Loaded],
     date_window: Option<u32>,
-) -> Result<Option<SettlementReport>, CliError> {
+) -> Result<Option<Settlements>, CliError> {
     if !files.iter().any(crate::detect::Loaded::is_bank) {
         return Ok(None);
     }
-    let bank: Vec<StatementRecord> = files
+    let bank: Vec<(String, StatementRecord)> = files
         .iter()
         .filter(|f| f.is_bank())
-        .flat_map(|f| f.records().filter_map(Result::ok))
+        .flat_map(|f| {
+            let name = f.path.display().to_string();
+            f.records()
+                .filter_map(Result::ok)
+                .map(move |r| (name.clone(), r))
+        })
         .collect();
     // Every file already streamed once without error through the reconciler.
     let channel = files
@@ -202,9 +214,129 @@ fn settlements(
     if let Some(days) = date_window {
         config = config.date_window(days);
     }
-    match_settlements(channel, bank, &config)
-        .map(Some)
+    match_settlements(channel, bank.iter().map(|(_, r)| r), &config)
+        .map(|report| Some(Settlements { report, bank }))
         .map_err(|e| CliError::input(format!("settlements: {}", crate::error::chain(&e))))
+}
+
+fn settlement_rule(r: SettlementRule) -> &'static str {
+    match r {
+        SettlementRule::ExactSum => "exact_sum",
+        SettlementRule::SumRoundedToMinorUnit => "sum_rounded_to_minor_unit",
+        _ => "other",
+    }
+}
+
+/// The settlement decisions as report rows, in [`REPORT_COLUMNS`] order, each with its own
+/// category: `settled` (✓), `unsettled` (a channel day no bank credit paid) and
+/// `unexplained_credit` (a bank credit no channel day explains). They are outside the
+/// month-close verdict, which judges the books against the statements: `unresolved` is
+/// left empty.
+fn settlement_lines(st: &Settlements) -> impl Iterator<Item = Line> + '_ {
+    let bank = |i: usize| st.bank.get(i);
+    let matched = st.report.matched.iter().map(move |m| {
+        let g = &m.group;
+        let file = bank(m.bank_index)
+            .map(|(f, _)| f.clone())
+            .unwrap_or_default();
+        Line {
+            matched: true,
+            cells: [
+                TICK.to_owned(),
+                "settled".to_owned(),
+                settlement_rule(m.rule).to_owned(),
+                format!(
+                    "{} {} net {} {} ({} row(s)) paid by the bank credit of {} on {}",
+                    g.channel,
+                    g.settle_date,
+                    amount(g.net),
+                    g.currency,
+                    g.rows,
+                    amount(m.bank_amount),
+                    m.bank_date
+                ),
+                g.channel.as_str().to_owned(),
+                "settlement".to_owned(),
+                String::new(),
+                String::new(),
+                m.bank_reference.clone().unwrap_or_default(),
+                String::new(),
+                String::new(),
+                String::new(),
+                amount(g.net),
+                String::new(),
+                file,
+                m.bank_line.to_string(),
+                m.days_apart.to_string(),
+                String::new(),
+                g.currency.code().to_owned(),
+            ],
+        }
+    });
+    let unsettled = st.report.unmatched_groups.iter().map(|g| Line {
+        matched: false,
+        cells: [
+            CROSS.to_owned(),
+            "unsettled".to_owned(),
+            "no_counterpart".to_owned(),
+            format!(
+                "{} {} net {} {} ({} row(s)): no bank credit within the date window",
+                g.channel,
+                g.settle_date,
+                amount(g.net),
+                g.currency,
+                g.rows
+            ),
+            g.channel.as_str().to_owned(),
+            "settlement".to_owned(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            amount(g.net),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            g.currency.code().to_owned(),
+        ],
+    });
+    let unexplained = st.report.unmatched_credits.iter().filter_map(move |&i| {
+        let (file, r) = bank(i)?;
+        let day = r.settle_date.unwrap_or_else(|| r.occurred_at.date());
+        Some(Line {
+            matched: false,
+            cells: [
+                CROSS.to_owned(),
+                "unexplained_credit".to_owned(),
+                "no_counterpart".to_owned(),
+                format!(
+                    "bank credit of {} {} on {day}: no channel day's net equals it",
+                    amount(r.gross),
+                    r.currency
+                ),
+                Channel::Bank.as_str().to_owned(),
+                "settlement".to_owned(),
+                String::new(),
+                String::new(),
+                r.channel_trade_no.clone().unwrap_or_default(),
+                String::new(),
+                String::new(),
+                String::new(),
+                amount(r.gross),
+                String::new(),
+                file.clone(),
+                r.source_line.to_string(),
+                String::new(),
+                String::new(),
+                r.currency.code().to_owned(),
+            ],
+        })
+    });
+    matched.chain(unsettled).chain(unexplained)
 }
 
 fn settlement_summary(st: &SettlementReport) -> String {
@@ -429,19 +561,39 @@ fn lines(report: &Report) -> impl Iterator<Item = Line> + '_ {
         .chain(report.matched().map(|m| matched_line(&m)))
 }
 
-fn write_report(report: &Report, format: OutputFormat, path: &Path) -> Result<(), CliError> {
+fn write_report(
+    report: &Report,
+    settlements: Option<&Settlements>,
+    format: OutputFormat,
+    path: &Path,
+) -> Result<(), CliError> {
     match format {
-        OutputFormat::Csv => write_csv(report, path),
-        OutputFormat::Json => write_json(report, path),
-        OutputFormat::Xlsx => write_xlsx(report, path),
-        OutputFormat::Html => write_html(report, path),
+        OutputFormat::Csv => write_csv(report, settlements, path),
+        OutputFormat::Json => write_json(report, settlements, path),
+        OutputFormat::Xlsx => write_xlsx(report, settlements, path),
+        OutputFormat::Html => write_html(report, settlements, path),
     }
+}
+
+/// A report line as a JSON object keyed by [`REPORT_COLUMNS`].
+fn json_row(l: Line) -> serde_json::Value {
+    REPORT_COLUMNS
+        .iter()
+        .zip(l.cells)
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// The CSV report: discrepancies through the csv writer, then the matched rows (usually
 /// nearly all of a month's million rows) formatted straight into one reused buffer,
-/// byte for byte what the csv writer would write for [`matched_line`].
-fn write_csv(report: &Report, path: &Path) -> Result<(), CliError> {
+/// byte for byte what the csv writer would write for [`matched_line`]; then the settlement
+/// rows, told apart by their categories.
+fn write_csv(
+    report: &Report,
+    settlements: Option<&Settlements>,
+    path: &Path,
+) -> Result<(), CliError> {
     let mut w = csv::Writer::from_writer(writer(Some(path))?);
     let e = |e: csv::Error| write_err(path, &e);
     w.write_record(REPORT_COLUMNS).map_err(e)?;
@@ -459,9 +611,12 @@ fn write_csv(report: &Report, path: &Path) -> Result<(), CliError> {
             buf.clear();
         }
     }
-    out.write_all(&buf)
-        .and_then(|()| out.flush())
-        .map_err(|e| write_err(path, &e))
+    out.write_all(&buf).map_err(|e| write_err(path, &e))?;
+    let mut w = csv::Writer::from_writer(out);
+    for l in settlements.into_iter().flat_map(settlement_lines) {
+        w.write_record(&l.cells).map_err(e)?;
+    }
+    w.flush().map_err(|e| write_err(path, &e))
 }
 
 /// Append `s` as a CSV field, quoted (quotes doubled) only when it holds a comma, quote or
@@ -565,7 +720,11 @@ fn matched_csv(m: &MatchedRow<'_>, buf: &mut Vec<u8>) {
     buf.push(b'\n');
 }
 
-fn write_json(report: &Report, path: &Path) -> Result<(), CliError> {
+fn write_json(
+    report: &Report,
+    settlements: Option<&Settlements>,
+    path: &Path,
+) -> Result<(), CliError> {
     let t = report.totals();
     let tally = |t: &payagg::reconcile::Tally| serde_json::json!({"count": t.count, "gross": amount(t.gross), "unresolved": amount(t.unresolved)});
     let by_category: Vec<_> = t
@@ -596,17 +755,8 @@ fn write_json(report: &Report, path: &Path) -> Result<(), CliError> {
             serde_json::json!({"channel": ch.as_str(), "currency": cur.code(), "fee": amount(*fee)})
         })
         .collect();
-    let rows: Vec<serde_json::Value> = lines(report)
-        .map(|l| {
-            REPORT_COLUMNS
-                .iter()
-                .zip(l.cells)
-                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
-                .collect::<serde_json::Map<_, _>>()
-                .into()
-        })
-        .collect();
-    let doc = serde_json::json!({
+    let rows: Vec<serde_json::Value> = lines(report).map(json_row).collect();
+    let mut doc = serde_json::json!({
         "closes": report.closes(),
         "ratio_ppm": report.ratio_ppm(),
         "verdicts": t.verdicts,
@@ -616,6 +766,11 @@ fn write_json(report: &Report, path: &Path) -> Result<(), CliError> {
         "fees": fees,
         "rows": rows,
     });
+    if let Some(st) = settlements {
+        // Present only when bank statements were given: `settled`, `unsettled` and
+        // `unexplained_credit` rows.
+        doc["settlements"] = settlement_lines(st).map(json_row).collect();
+    }
     let mut w = writer(Some(path))?;
     serde_json::to_writer_pretty(&mut w, &doc).map_err(|e| write_err(path, &e))?;
     w.write_all(b"\n")
@@ -626,7 +781,11 @@ fn write_json(report: &Report, path: &Path) -> Result<(), CliError> {
 /// The most rows one xlsx sheet holds.
 const XLSX_MAX_ROWS: u32 = 1_048_576;
 
-fn write_xlsx(report: &Report, path: &Path) -> Result<(), CliError> {
+fn write_xlsx(
+    report: &Report,
+    settlements: Option<&Settlements>,
+    path: &Path,
+) -> Result<(), CliError> {
     let e = |e: rust_xlsxwriter::XlsxError| write_err(path, &e);
     let mut book = Workbook::new();
     let mut xl = output::Xlsx::default();
@@ -634,43 +793,57 @@ fn write_xlsx(report: &Report, path: &Path) -> Result<(), CliError> {
         let sheet = book.add_worksheet();
         sheet.set_name("summary").map_err(e)?;
         let mono = Format::new().set_font_name("Consolas");
-        for (i, text) in summary(report).lines().enumerate() {
+        let mut text = summary(report);
+        if let Some(st) = settlements {
+            text.push_str(&settlement_summary(&st.report));
+        }
+        for (i, text) in text.lines().enumerate() {
             let row = u32::try_from(i).unwrap_or(u32::MAX);
             sheet
                 .write_string_with_format(row, 0, text, &mono)
                 .map_err(e)?;
         }
     }
+    xlsx_sheet(&mut book, &mut xl, "reconciliation", lines(report)).map_err(e)?;
+    if let Some(st) = settlements {
+        xlsx_sheet(&mut book, &mut xl, "settlements", settlement_lines(st)).map_err(e)?;
+    }
+    book.save(path).map_err(e)
+}
+
+/// A sheet of report lines: discrepancies on red, matched rows ticked.
+fn xlsx_sheet(
+    book: &mut Workbook,
+    xl: &mut output::Xlsx,
+    name: &str,
+    lines: impl Iterator<Item = Line>,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     let sheet = book.add_worksheet();
-    sheet.set_name("reconciliation").map_err(e)?;
-    xl.header(sheet, &REPORT_COLUMNS).map_err(e)?;
+    sheet.set_name(name)?;
+    xl.header(sheet, &REPORT_COLUMNS)?;
     let mut row = 1u32;
-    for l in lines(report) {
+    for l in lines {
         if row == XLSX_MAX_ROWS - 1 {
-            sheet
-                .write_string(
-                    row,
-                    0,
-                    "… more matched rows than one sheet holds: use -o report.csv",
-                )
-                .map_err(e)?;
+            sheet.write_string(
+                row,
+                0,
+                "… more matched rows than one sheet holds: use -o report.csv",
+            )?;
             break;
         }
         let fill = (!l.matched).then_some(RED);
         for (c, cell) in l.cells.iter().enumerate() {
             if AMOUNT_COLUMNS.contains(&c) && !cell.is_empty() {
-                xl.amount(sheet, row, col(c), cell, fill).map_err(e)?;
+                xl.amount(sheet, row, col(c), cell, fill)?;
             } else {
-                xl.text(sheet, row, col(c), cell, fill).map_err(e)?;
+                xl.text(sheet, row, col(c), cell, fill)?;
             }
         }
         row += 1;
     }
-    sheet
-        .autofilter(0, 0, row.saturating_sub(1), col(REPORT_COLUMNS.len() - 1))
-        .map_err(e)?;
+    sheet.autofilter(0, 0, row.saturating_sub(1), col(REPORT_COLUMNS.len() - 1))?;
     sheet.autofit();
-    book.save(path).map_err(e)
+    Ok(())
 }
 
 fn html_escape(s: &str) -> String {
@@ -688,8 +861,16 @@ fn html_escape(s: &str) -> String {
     out
 }
 
-fn write_html(report: &Report, path: &Path) -> Result<(), CliError> {
+fn write_html(
+    report: &Report,
+    settlements: Option<&Settlements>,
+    path: &Path,
+) -> Result<(), CliError> {
     let mut w = writer(Some(path))?;
+    let mut text = summary(report);
+    if let Some(st) = settlements {
+        text.push_str(&settlement_summary(&st.report));
+    }
     let mut h = String::new();
     let _ = write!(
         h,
@@ -699,16 +880,37 @@ fn write_html(report: &Report, path: &Path) -> Result<(), CliError> {
          th,td{{border:1px solid #ccc;padding:2px 6px}} td.n{{text-align:right}}\
          tr.bad td{{background:#ffc7ce;color:#9c0006}} tr.ok td.result{{color:#006100}}\
          pre{{background:#f6f6f6;padding:8px}}\
-         </style></head><body>\n<h1>Reconciliation</h1>\n<p class=\"verdict\">Month close: <b>{}</b></p>\n<pre>{}</pre>\n<table>\n<tr>",
+         </style></head><body>\n<h1>Reconciliation</h1>\n<p class=\"verdict\">Month close: <b>{}</b></p>\n<pre>{}</pre>\n",
         if report.closes() { "yes" } else { "no" },
-        html_escape(&summary(report))
+        html_escape(&text)
     );
+    w.write_all(h.as_bytes()).map_err(|e| write_err(path, &e))?;
+    html_table(&mut w, path, "reconciliation", lines(report))?;
+    if let Some(st) = settlements {
+        w.write_all(b"<h2>Settlements</h2>\n")
+            .map_err(|e| write_err(path, &e))?;
+        html_table(&mut w, path, "settlements", settlement_lines(st))?;
+    }
+    w.write_all(b"</body></html>\n")
+        .and_then(|()| w.flush())
+        .map_err(|e| write_err(path, &e))
+}
+
+/// A `<table id="{id}">` of report lines: discrepancies `class="bad"` (red), matched rows
+/// `class="ok"` and ticked.
+fn html_table(
+    w: &mut dyn std::io::Write,
+    path: &Path,
+    id: &str,
+    lines: impl Iterator<Item = Line>,
+) -> Result<(), CliError> {
+    let mut h = format!("<table id=\"{id}\">\n<tr>");
     for c in REPORT_COLUMNS {
         let _ = write!(h, "<th>{c}</th>");
     }
     h.push_str("</tr>\n");
     w.write_all(h.as_bytes()).map_err(|e| write_err(path, &e))?;
-    for l in lines(report) {
+    for l in lines {
         h.clear();
         h.push_str(if l.matched {
             "<tr class=\"ok\">"
@@ -728,9 +930,7 @@ fn write_html(report: &Report, path: &Path) -> Result<(), CliError> {
         h.push_str("</tr>\n");
         w.write_all(h.as_bytes()).map_err(|e| write_err(path, &e))?;
     }
-    w.write_all(b"</table>\n</body></html>\n")
-        .and_then(|()| w.flush())
-        .map_err(|e| write_err(path, &e))
+    w.write_all(b"</table>\n").map_err(|e| write_err(path, &e))
 }
 
 #[cfg(test)]
