@@ -482,3 +482,95 @@ fn fund_flow_rejects_bad_direction_and_negative_magnitude() {
     assert!(decode_msg(out[0].as_ref().unwrap_err()).contains("收支类型"));
     assert!(decode_msg(out[1].as_ref().unwrap_err()).ends_with("line 3"));
 }
+
+/// Records and errors as comparable text.
+fn shown(items: impl Iterator<Item = Result<StatementRecord>>) -> Vec<String> {
+    items.map(|r| format!("{r:?}")).collect()
+}
+
+fn same_from_reader(raw: &[u8]) {
+    let whole = shown(TradeBillParser::new().records(raw));
+    assert_eq!(shown(TradeBillParser::new().read_records(raw)), whole);
+    // Lines assembled across many small reads.
+    let small = std::io::BufReader::with_capacity(5, raw);
+    assert_eq!(shown(TradeBillParser::new().read_records(small)), whole);
+    let whole = shown(FundFlowBillParser::new().records(raw));
+    assert_eq!(shown(FundFlowBillParser::new().read_records(raw)), whole);
+}
+
+#[test]
+fn a_bill_read_from_a_stream_yields_what_the_whole_file_yields() {
+    let raw = sample();
+    same_from_reader(&raw);
+    for cut in 0..raw.len() {
+        same_from_reader(&raw[..cut]);
+    }
+    let mut mangled = raw.clone();
+    for i in (0..mangled.len()).step_by(7) {
+        mangled[i] = b"`,\r\n0-.:"[i % 8];
+        same_from_reader(&mangled);
+    }
+    let fund = fund_bill(FUND_HEADER, "`4,`1,`100.00,`3,`1030.60");
+    same_from_reader(&fund);
+    assert_eq!(
+        TradeBillParser::new().check_summary_read(&raw[..]).unwrap(),
+        TradeBillParser::new().check_summary(&raw).unwrap()
+    );
+    assert_eq!(
+        FundFlowBillParser::new()
+            .check_summary_read(&fund[..])
+            .unwrap(),
+        FundFlowBillParser::new().check_summary(&fund).unwrap()
+    );
+    // The shared vectors too, when present.
+    if let Some(dir) = std::env::var_os("PAYAGG_VECTORS") {
+        let dir = std::path::PathBuf::from(dir).join("wechat/bills");
+        for name in [
+            "wechat_trade_ALL_20240520.csv",
+            "wechatpay-php_bill.ALL.csv",
+        ] {
+            let raw = std::fs::read(dir.join(name)).unwrap();
+            assert!(TradeBillParser::new().records(&raw).all(|r| r.is_ok()));
+            same_from_reader(&raw);
+        }
+    }
+}
+
+/// Yields `data`, then fails.
+struct Failing<'a>(&'a [u8]);
+
+impl std::io::Read for Failing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(std::io::Error::other("disk gone"));
+        }
+        let n = buf.len().min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_read_error_ends_the_records_with_an_error_naming_the_line() {
+    let raw = sample();
+    let second_row_end = raw
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c == b'\n')
+        .nth(2)
+        .unwrap()
+        .0;
+    let reader = std::io::BufReader::new(Failing(&raw[..=second_row_end]));
+    let out: Vec<_> = TradeBillParser::new().read_records(reader).collect();
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert!(out[0].is_ok() && out[1].is_ok());
+    let Err(Error::Decode(d)) = &out[2] else {
+        panic!("{:?}", out[2])
+    };
+    let msg = format!("{d}");
+    assert!(
+        msg.contains("cannot read") && msg.contains("line 4"),
+        "{msg}"
+    );
+}

@@ -34,75 +34,68 @@ pub(crate) trait Layout: Sized {
     ) -> Result<BillSummary, String>;
 }
 
-/// Where the iterator is in the file.
-enum Phase<'a> {
+/// Where the parser is in the file.
+enum Phase {
     Header,
     Rows,
-    Summary { names: Vec<&'a str> },
+    Summary { names: Vec<String> },
     Trailing,
     Done,
+}
+
+/// The parser's state between lines: everything but the bytes, so that the same code reads
+/// a borrowed file ([`BillIter`]) and a stream ([`ReadIter`]).
+pub(crate) struct BillState<L> {
+    line_no: u64,
+    phase: Phase,
+    layout: Option<L>,
+    /// The field buffer, kept between lines (empty; see [`recycle`]).
+    spare: Vec<&'static str>,
+    rows: u64,
+    row_errors: u64,
+    summary: Option<BillSummary>,
 }
 
 /// The lazy record iterator over a borrowed bill.
 pub(crate) struct BillIter<'a, L> {
     data: &'a [u8],
     pos: usize,
-    line_no: u64,
-    phase: Phase<'a>,
-    layout: Option<L>,
-    fields: Vec<&'a str>,
-    rows: u64,
-    row_errors: u64,
-    summary: Option<BillSummary>,
+    state: BillState<L>,
+}
+
+/// The lazy record iterator over a bill read line by line from `R` (one line in memory).
+pub(crate) struct ReadIter<R, L> {
+    reader: R,
+    buf: Vec<u8>,
+    state: BillState<L>,
+}
+
+/// An empty vector of string slices of another lifetime, reusing `v`'s allocation (an
+/// in-place collect of nothing): the field buffer outlives the lines it points into.
+fn recycle<'y>(mut v: Vec<&str>) -> Vec<&'y str> {
+    v.clear();
+    v.into_iter().map(|_| "").collect()
 }
 
 pub(crate) fn decode_error(what: &str, line_no: u64, msg: impl std::fmt::Display) -> Error {
     Error::Decode(DecodeError::new(format!("{what}: {msg}")).at(format!("line {line_no}")))
 }
 
-impl<'a, L: Layout> BillIter<'a, L> {
-    pub(crate) fn new(raw: &'a [u8]) -> Self {
-        let pos = if raw.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            0
-        };
+impl<L: Layout> BillState<L> {
+    fn new() -> Self {
         Self {
-            data: raw,
-            pos,
             line_no: 0,
             phase: Phase::Header,
             layout: None,
-            fields: Vec::with_capacity(32),
+            spare: Vec::with_capacity(32),
             rows: 0,
             row_errors: 0,
             summary: None,
         }
     }
 
-    /// The summary once the iterator has run to the end and it checked out; `None` for an
-    /// empty bill or when the file had errors.
-    pub(crate) fn into_summary(self) -> Option<BillSummary> {
-        self.summary
-    }
-
-    /// The next line without its line ending, and its 1-based number.
-    fn next_line(&mut self) -> Option<&'a [u8]> {
-        let data: &'a [u8] = self.data;
-        if self.pos >= data.len() {
-            return None;
-        }
-        let rest = &data[self.pos..];
-        let (mut line, advance) = match memchr::memchr(b'\n', rest) {
-            Some(i) => (&rest[..i], i + 1),
-            None => (rest, rest.len()),
-        };
-        if let [head @ .., b'\r'] = line {
-            line = head;
-        }
-        self.pos += advance;
-        self.line_no += 1;
-        Some(line)
+    fn done(&self) -> bool {
+        matches!(self.phase, Phase::Done)
     }
 
     fn err(&self, msg: impl std::fmt::Display) -> Error {
@@ -116,6 +109,240 @@ impl<'a, L: Layout> BillIter<'a, L> {
         let e = self.err(msg);
         self.phase = Phase::Done;
         Some(Err(e))
+    }
+
+    /// The end of the file: an error where a section is missing, else nothing.
+    fn eof(&mut self) -> Option<crate::bill::Result<StatementRecord>> {
+        match self.phase {
+            Phase::Rows => {
+                self.fail("the file ends without its summary section (truncated download?)")
+            }
+            Phase::Summary { .. } => self.fail("the summary header has no values line"),
+            Phase::Header | Phase::Trailing | Phase::Done => {
+                self.phase = Phase::Done;
+                None
+            }
+        }
+    }
+
+    /// The next line, without its line ending: a record, an error, or nothing to yield.
+    fn line(&mut self, line: &[u8]) -> Option<crate::bill::Result<StatementRecord>> {
+        self.line_no += 1;
+        match &self.phase {
+            Phase::Done => None,
+            Phase::Header => {
+                if is_blank(line) {
+                    return None;
+                }
+                let Ok(text) = std::str::from_utf8(line) else {
+                    return self.fail("the header is not UTF-8");
+                };
+                if is_no_bill_answer(text) {
+                    self.phase = Phase::Done;
+                    return None;
+                }
+                let names: Vec<&str> = text.split(',').map(str::trim).collect();
+                match L::from_header(&names) {
+                    Ok(l) => {
+                        self.layout = Some(l);
+                        self.phase = Phase::Rows;
+                        None
+                    }
+                    Err(e) => self.fail(e),
+                }
+            }
+            Phase::Rows => {
+                if line.is_empty() || is_blank(line) {
+                    return None;
+                }
+                // SIMD validation: the rows are most of the file.
+                let Ok(text) = simdutf8::basic::from_utf8(line) else {
+                    self.row_errors += 1;
+                    return Some(Err(self.err("the line is not UTF-8")));
+                };
+                if !text.starts_with('`') {
+                    let names = text.split(',').map(|n| n.trim().to_owned()).collect();
+                    self.phase = Phase::Summary { names };
+                    return None;
+                }
+                let line_no = self.line_no;
+                let mut fields = recycle(std::mem::take(&mut self.spare));
+                split_backticked(text, &mut fields);
+                let result = match self.layout.as_mut() {
+                    None => Err("no header".to_owned()),
+                    Some(layout) if fields.len() != layout.columns() => Err(format!(
+                        "{} fields where the header has {} columns",
+                        fields.len(),
+                        layout.columns()
+                    )),
+                    Some(layout) => layout.map_row(&fields, line_no, text),
+                };
+                self.spare = recycle(fields);
+                self.rows += 1;
+                Some(result.map_err(|e| {
+                    self.row_errors += 1;
+                    self.err(e)
+                }))
+            }
+            Phase::Summary { names } => {
+                if is_blank(line) {
+                    return None;
+                }
+                let names = names.clone();
+                let Ok(text) = std::str::from_utf8(line) else {
+                    return self.fail("the summary line is not UTF-8");
+                };
+                if !text.starts_with('`') {
+                    return self.fail("the summary values line does not start with a backtick");
+                }
+                let mut values = Vec::with_capacity(names.len());
+                split_backticked(text, &mut values);
+                if values.len() != names.len() {
+                    return self.fail(format!(
+                        "the summary has {} values for {} names",
+                        values.len(),
+                        names.len()
+                    ));
+                }
+                self.phase = Phase::Trailing;
+                if self.row_errors > 0 {
+                    // The totals cannot agree; the row errors were reported already.
+                    return None;
+                }
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let checked = match &self.layout {
+                    Some(l) => l.check_summary(&names, &values, self.rows),
+                    None => Err("no header".to_owned()),
+                };
+                match checked {
+                    Ok(s) => {
+                        self.summary = Some(s);
+                        None
+                    }
+                    Err(e) => self.fail(format!("summary check failed: {e}")),
+                }
+            }
+            Phase::Trailing => {
+                if is_blank(line) {
+                    None
+                } else {
+                    self.fail("unexpected content after the summary line")
+                }
+            }
+        }
+    }
+}
+
+/// `line` without its `\n` and then `\r` ending.
+fn trim_line_end(mut line: &[u8]) -> &[u8] {
+    if let [head @ .., b'\n'] = line {
+        line = head;
+    }
+    if let [head @ .., b'\r'] = line {
+        line = head;
+    }
+    line
+}
+
+impl<'a, L: Layout> BillIter<'a, L> {
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
+        let pos = if raw.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        Self {
+            data: raw,
+            pos,
+            state: BillState::new(),
+        }
+    }
+
+    /// The summary once the iterator has run to the end and it checked out; `None` for an
+    /// empty bill or when the file had errors.
+    pub(crate) fn into_summary(self) -> Option<BillSummary> {
+        self.state.summary
+    }
+
+    /// The next line without its line ending.
+    fn next_line(&mut self) -> Option<&'a [u8]> {
+        let data: &'a [u8] = self.data;
+        if self.pos >= data.len() {
+            return None;
+        }
+        let rest = &data[self.pos..];
+        let (line, advance) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], i + 1),
+            None => (rest, rest.len()),
+        };
+        self.pos += advance;
+        Some(trim_line_end(line))
+    }
+}
+
+impl<'a, L: Layout> Iterator for BillIter<'a, L> {
+    type Item = crate::bill::Result<StatementRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.state.done() {
+            let item = match self.next_line() {
+                Some(line) => self.state.line(line),
+                None => return self.state.eof(),
+            };
+            if item.is_some() {
+                return item;
+            }
+        }
+        None
+    }
+}
+
+impl<R: std::io::BufRead, L: Layout> ReadIter<R, L> {
+    pub(crate) fn new(reader: R) -> Self {
+        Self {
+            reader,
+            buf: Vec::with_capacity(1024),
+            state: BillState::new(),
+        }
+    }
+
+    /// The summary once the iterator has run to the end and it checked out.
+    pub(crate) fn into_summary(self) -> Option<BillSummary> {
+        self.state.summary
+    }
+}
+
+impl<R: std::io::BufRead, L: Layout> Iterator for ReadIter<R, L> {
+    type Item = crate::bill::Result<StatementRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.state.done() {
+            self.buf.clear();
+            let item = match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return self.state.eof(),
+                Ok(_) => {
+                    let mut line = trim_line_end(&self.buf);
+                    if self.state.line_no == 0 {
+                        line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+                    }
+                    self.state.line(line)
+                }
+                Err(e) => {
+                    self.state.line_no += 1;
+                    let e = Error::Decode(
+                        DecodeError::new(format!("{}: cannot read the file", L::WHAT))
+                            .at(format!("line {}", self.state.line_no))
+                            .with_source(e),
+                    );
+                    self.state.phase = Phase::Done;
+                    return Some(Err(e));
+                }
+            };
+            if item.is_some() {
+                return item;
+            }
+        }
+        None
     }
 }
 
@@ -173,125 +400,6 @@ pub(crate) fn split_backticked<'a>(line: &'a str, out: &mut Vec<&'a str>) {
         }
     }
     out.push(line.get(start..).unwrap_or_default());
-}
-
-impl<'a, L: Layout> Iterator for BillIter<'a, L> {
-    type Item = crate::bill::Result<StatementRecord>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match &self.phase {
-                Phase::Done => return None,
-                Phase::Header => {
-                    let Some(line) = self.next_line() else {
-                        self.phase = Phase::Done;
-                        return None;
-                    };
-                    if is_blank(line) {
-                        continue;
-                    }
-                    let Ok(text) = std::str::from_utf8(line) else {
-                        return self.fail("the header is not UTF-8");
-                    };
-                    if is_no_bill_answer(text) {
-                        self.phase = Phase::Done;
-                        return None;
-                    }
-                    let names: Vec<&str> = text.split(',').map(str::trim).collect();
-                    match L::from_header(&names) {
-                        Ok(l) => {
-                            self.layout = Some(l);
-                            self.phase = Phase::Rows;
-                        }
-                        Err(e) => return self.fail(e),
-                    }
-                }
-                Phase::Rows => {
-                    let Some(line) = self.next_line() else {
-                        return self.fail(
-                            "the file ends without its summary section (truncated download?)",
-                        );
-                    };
-                    if line.is_empty() || is_blank(line) {
-                        continue;
-                    }
-                    let Ok(text) = std::str::from_utf8(line) else {
-                        self.row_errors += 1;
-                        return Some(Err(self.err("the line is not UTF-8")));
-                    };
-                    if !text.starts_with('`') {
-                        let names: Vec<&'a str> = text.split(',').map(str::trim).collect();
-                        self.phase = Phase::Summary { names };
-                        continue;
-                    }
-                    let line_no = self.line_no;
-                    let mut fields = std::mem::take(&mut self.fields);
-                    split_backticked(text, &mut fields);
-                    let result = match self.layout.as_mut() {
-                        None => Err("no header".to_owned()),
-                        Some(layout) if fields.len() != layout.columns() => Err(format!(
-                            "{} fields where the header has {} columns",
-                            fields.len(),
-                            layout.columns()
-                        )),
-                        Some(layout) => layout.map_row(&fields, line_no, text),
-                    };
-                    self.fields = fields;
-                    self.rows += 1;
-                    return Some(result.map_err(|e| {
-                        self.row_errors += 1;
-                        self.err(e)
-                    }));
-                }
-                Phase::Summary { names } => {
-                    let names = names.clone();
-                    let line = loop {
-                        match self.next_line() {
-                            None => return self.fail("the summary header has no values line"),
-                            Some(l) if is_blank(l) => {}
-                            Some(l) => break l,
-                        }
-                    };
-                    let Ok(text) = std::str::from_utf8(line) else {
-                        return self.fail("the summary line is not UTF-8");
-                    };
-                    if !text.starts_with('`') {
-                        return self.fail("the summary values line does not start with a backtick");
-                    }
-                    let mut values = Vec::with_capacity(names.len());
-                    split_backticked(text, &mut values);
-                    if values.len() != names.len() {
-                        return self.fail(format!(
-                            "the summary has {} values for {} names",
-                            values.len(),
-                            names.len()
-                        ));
-                    }
-                    self.phase = Phase::Trailing;
-                    if self.row_errors > 0 {
-                        // The totals cannot agree; the row errors were reported already.
-                        continue;
-                    }
-                    let checked = match &self.layout {
-                        Some(l) => l.check_summary(&names, &values, self.rows),
-                        None => Err("no header".to_owned()),
-                    };
-                    match checked {
-                        Ok(s) => self.summary = Some(s),
-                        Err(e) => return self.fail(format!("summary check failed: {e}")),
-                    }
-                }
-                Phase::Trailing => match self.next_line() {
-                    None => {
-                        self.phase = Phase::Done;
-                        return None;
-                    }
-                    Some(l) if is_blank(l) => {}
-                    Some(_) => return self.fail("unexpected content after the summary line"),
-                },
-            }
-        }
-    }
 }
 
 /// A blank record to fill in. `StatementRecord` is `#[non_exhaustive]` without a constructor

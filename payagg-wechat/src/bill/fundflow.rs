@@ -3,7 +3,7 @@
 use payagg_core::money::{Currency, ExactAmount};
 use payagg_core::statement::{RecordKind, Records, StatementParser, StatementRecord};
 
-use super::engine::{self, BillIter, Layout, add, parse_amount, parse_china_time};
+use super::engine::{self, BillIter, Layout, ReadIter, add, parse_amount, parse_china_time};
 use super::{BillSummary, Result, SummaryTotal};
 
 /// Parses WeChat Pay fund-flow bills into [`StatementRecord`]s, lazily and without copying
@@ -47,6 +47,28 @@ impl FundFlowBillParser {
     /// its line number), a summary that disagrees with the rows, or a missing summary.
     pub fn check_summary(&self, raw: &[u8]) -> Result<BillSummary> {
         let mut it = BillIter::<FundFlowLayout>::new(raw);
+        for r in it.by_ref() {
+            r?;
+        }
+        Ok(it.into_summary().unwrap_or_default())
+    }
+}
+
+impl FundFlowBillParser {
+    /// The records of a bill read line by line from `reader` (one line held in memory at a
+    /// time), for files too large to hold whole: the same records and errors as
+    /// [`StatementParser::records`] over the whole file, and a read error ends them with a
+    /// [`payagg_core::Error::Decode`] naming the line (with the I/O error as its source).
+    pub fn read_records<'r, R: std::io::BufRead + 'r>(&self, reader: R) -> Records<'r> {
+        Box::new(ReadIter::<R, FundFlowLayout>::new(reader))
+    }
+
+    /// [`FundFlowBillParser::check_summary`] over a bill read from `reader`.
+    ///
+    /// # Errors
+    /// As [`FundFlowBillParser::check_summary`], and a read error.
+    pub fn check_summary_read(&self, reader: impl std::io::BufRead) -> Result<BillSummary> {
+        let mut it = ReadIter::<_, FundFlowLayout>::new(reader);
         for r in it.by_ref() {
             r?;
         }

@@ -1,9 +1,10 @@
 //! The trade bill (交易账单): `ALL`, `SUCCESS` and `REFUND`, current and legacy layouts.
 
+use payagg_core::Channel;
 use payagg_core::money::{Currency, ExactAmount};
 use payagg_core::statement::{RecordKind, Records, StatementParser, StatementRecord};
 
-use super::engine::{self, BillIter, Layout, RunningSum, TimeCache, add, parse_amount};
+use super::engine::{self, BillIter, Layout, ReadIter, RunningSum, TimeCache, add, parse_amount};
 use super::{BillSummary, Result, SummaryTotal};
 
 /// Parses WeChat Pay trade bills (`bill_type` `ALL`, `SUCCESS` and `REFUND`) into
@@ -63,6 +64,28 @@ impl TradeBillParser {
     }
 }
 
+impl TradeBillParser {
+    /// The records of a bill read line by line from `reader` (one line held in memory at a
+    /// time), for files too large to hold whole: the same records and errors as
+    /// [`StatementParser::records`] over the whole file, and a read error ends them with a
+    /// [`payagg_core::Error::Decode`] naming the line (with the I/O error as its source).
+    pub fn read_records<'r, R: std::io::BufRead + 'r>(&self, reader: R) -> Records<'r> {
+        Box::new(ReadIter::<R, TradeLayout>::new(reader))
+    }
+
+    /// [`TradeBillParser::check_summary`] over a bill read from `reader`.
+    ///
+    /// # Errors
+    /// As [`TradeBillParser::check_summary`], and a read error.
+    pub fn check_summary_read(&self, reader: impl std::io::BufRead) -> Result<BillSummary> {
+        let mut it = ReadIter::<_, TradeLayout>::new(reader);
+        for r in it.by_ref() {
+            r?;
+        }
+        Ok(it.into_summary().unwrap_or_default())
+    }
+}
+
 impl StatementParser for TradeBillParser {
     fn records<'a>(&self, raw: &'a [u8]) -> Records<'a> {
         Box::new(BillIter::<TradeLayout>::new(raw))
@@ -85,7 +108,6 @@ const COUNT_NAME: &str = "总交易单数";
 const FEE_SUMMARY: &str = "手续费总金额";
 
 pub(crate) struct TradeLayout {
-    template: StatementRecord,
     columns: usize,
     time: usize,
     status: usize,
@@ -141,7 +163,6 @@ impl Layout for TradeLayout {
             fee_sum: sum_of(fee),
             gross_sum: sum_of(gross),
             refund_sum: refund_amount.and_then(sum_of),
-            template: engine::record_template()?,
             columns: names.len(),
             time: need("交易时间")?,
             status: need("交易状态")?,
@@ -228,8 +249,15 @@ impl Layout for TradeLayout {
         }
         self.fee_rounded.add(engine::round_to(fee_stated, 2));
         let is_refund = kind == RecordKind::Refund;
-        let mut r = self.template.clone();
-        r.kind = kind;
+        let mut r = StatementRecord::new(
+            Channel::Wechat,
+            kind,
+            gross,
+            fee,
+            net,
+            currency,
+            occurred_at,
+        );
         r.merchant_order_no = self.order_no.and_then(|i| non_empty(f[i]));
         r.channel_trade_no = self.trade_no.and_then(|i| non_empty(f[i]));
         r.merchant_refund_no = self
@@ -240,12 +268,6 @@ impl Layout for TradeLayout {
             .refund_no
             .filter(|_| is_refund)
             .and_then(|i| refund_no(f[i]));
-        r.gross = gross;
-        r.fee = fee;
-        r.net = net;
-        r.currency = currency;
-        r.occurred_at = occurred_at;
-        r.settle_date = None;
         r.channel_kind = status.to_owned();
         r.source_line = line_no;
         r.raw = raw.to_owned();
