@@ -327,6 +327,23 @@ async fn mock_bill_with_fee_rate(
     let mut config = MockConfig::generate().unwrap().with_time_scale(1000);
     config.wechat.fee_rate_ppm = fee_rate_ppm;
     let server = MockServer::start(config).await.unwrap();
+    let (client, date) = wechat_day(&server).await;
+    if let Some(d) = discrepancy {
+        server.inject_bill_discrepancy(date, d);
+    }
+    let st = client
+        .download_statement(&StatementRequest::new(date, StatementKind::AllTrades))
+        .await
+        .unwrap();
+    let plain = st.raw.to_vec();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &plain).unwrap();
+    (plain, gz.finish().unwrap(), date)
+}
+
+/// On the simulator: two WeChat payments (10.00 and 260.00) and a 30.00 partial refund,
+/// then the clock moved 34 hours on so the day's bills exist; returns the client and day.
+async fn wechat_day(server: &MockServer) -> (WechatPayClient, time::Date) {
     let wx = server.wechat();
     let cfg = Config::builder()
         .mchid(wx.mchid())
@@ -359,17 +376,7 @@ async fn mock_bill_with_fee_rate(
     client.refund(&refund).await.unwrap();
     let date = server.now().to_offset(CHINA_OFFSET).date();
     server.advance(time::Duration::hours(34));
-    if let Some(d) = discrepancy {
-        server.inject_bill_discrepancy(date, d);
-    }
-    let st = client
-        .download_statement(&StatementRequest::new(date, StatementKind::AllTrades))
-        .await
-        .unwrap();
-    let plain = st.raw.to_vec();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &plain).unwrap();
-    (plain, gz.finish().unwrap(), date)
+    (client, date)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -977,4 +984,314 @@ async fn reconcile_prints_and_writes_exact_fee_totals_per_channel() {
         .map(|r| units5(r["statement_fee"].as_str().unwrap()))
         .sum();
     assert_eq!(sum, -144_024);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_fund_flow_bill_unifies() {
+    let dir = scratch("mock_fund_flow");
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let (client, date) = wechat_day(&server).await;
+    let st = client
+        .download_statement(&StatementRequest::new(date, StatementKind::FundFlow))
+        .await
+        .unwrap();
+    let path = dir.join("fundflow.csv");
+    std::fs::write(&path, &st.raw).unwrap();
+    let o = payagg(&["statement", "unify", s(&path)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let u = unified(&stdout(&o));
+    assert_eq!(u.header, HEADER);
+    // 交易 and 扣除交易手续费 per payment, 退款 and 退还交易手续费 for the refund.
+    let mut kinds: Vec<&str> = u.rows.iter().map(|r| r["kind"].as_str()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["fee", "fee", "fee", "payment", "payment", "refund"],
+        "{}",
+        stdout(&o)
+    );
+    let sum = |kind: &str, col: &str| -> i128 {
+        u.rows
+            .iter()
+            .filter(|r| kind.is_empty() || r["kind"] == kind)
+            .map(|r| units5(&r[col]))
+            .sum()
+    };
+    assert_eq!(sum("payment", "gross"), 27_000_000);
+    assert_eq!(sum("refund", "gross"), -3_000_000);
+    // The day's net: 270.00 − 30.00 − 1.44 fees (0.06 + 1.56 − 0.18) = 238.56.
+    assert_eq!(sum("", "net"), 23_856_000);
+    assert!(u.rows.iter().all(|r| r["channel"] == "wechat"
+        && r["currency"] == "CNY"
+        && r["source_file"] == s(&path)));
+    // 业务凭证号 is the merchant's refund number on refund rows.
+    let r = u.rows.iter().find(|r| r["kind"] == "refund").unwrap();
+    assert_eq!(r["merchant_refund_no"], "CLIR1");
+    assert!(r["channel_refund_no"].starts_with("503"), "{r:?}");
+    // The fees as the fund-flow bill states them (2 decimals): -0.06 - 1.56 + 0.18.
+    assert_eq!(sum("fee", "fee"), -144_000);
+    let p = u
+        .rows
+        .iter()
+        .find(|r| r["merchant_order_no"] == "CLIB0002")
+        .unwrap();
+    assert_eq!(
+        (p["kind"].as_str(), p["gross"].as_str()),
+        ("payment", "260.00")
+    );
+}
+
+/// The books a merchant would keep of the simulator's orders: every paid order and every
+/// successful refund, with the times the simulator recorded.
+fn books_of(orders: &[payagg_mock::Order]) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let mut csv = String::from(
+        "merchant_order_no,merchant_refund_no,kind,amount,currency,status,occurred_at\n",
+    );
+    let yuan = |m: Money| {
+        let f = m.minor_units();
+        format!("{}.{:02}", f / 100, f % 100)
+    };
+    for o in orders {
+        let Some(paid) = o.paid_at else { continue };
+        csv += &format!(
+            "{},,payment,{},CNY,success,{}\n",
+            o.out_trade_no,
+            yuan(o.amount),
+            paid.format(&Rfc3339).unwrap()
+        );
+        for r in &o.refunds {
+            let at = r.success_at.unwrap_or(r.created_at);
+            csv += &format!(
+                "{},{},refund,{},CNY,success,{}\n",
+                o.out_trade_no,
+                r.out_refund_no,
+                yuan(r.amount),
+                at.format(&Rfc3339).unwrap()
+            );
+        }
+    }
+    csv
+}
+
+fn alipay_client(server: &MockServer) -> payagg::alipay::AlipayClient {
+    let a = server.alipay();
+    let config = payagg::alipay::Config::builder()
+        .app_id(a.app_id())
+        .app_private_key(secrecy::ExposeSecret::expose_secret(a.app_private_key_pem()).to_owned())
+        .gateway_url(server.alipay_gateway_url())
+        .notify_url("http://127.0.0.1:9/notify")
+        .seller_id(a.seller_id())
+        .alipay_public_key(a.alipay_public_key_pem())
+        .build()
+        .unwrap();
+    let clock: Arc<dyn Clock> = server.clock();
+    payagg::alipay::AlipayClient::new(config)
+        .unwrap()
+        .with_clock(clock)
+}
+
+fn unionpay_client(server: &MockServer) -> payagg::unionpay::UnionPayClient {
+    let up = server.unionpay();
+    let config = payagg::unionpay::Config::builder()
+        .mer_id(up.mer_id())
+        .environment(payagg::unionpay::Environment::Test)
+        .signing_pfx(up.pfx().to_vec(), up.pfx_password().clone())
+        .middle_cert_pem(up.middle_cert_pem())
+        .root_cert_pem(up.root_cert_pem())
+        .base_url(server.base_url())
+        .file_base_url(server.base_url())
+        .front_url("http://127.0.0.1:9/front")
+        .back_url("http://127.0.0.1:9/notify")
+        .build()
+        .unwrap();
+    let clock: Arc<dyn Clock> = server.clock();
+    payagg::unionpay::UnionPayClient::new(config)
+        .unwrap()
+        .with_clock(clock)
+}
+
+/// Pay `orders` (number, fen) through `client` in `scene`, the payer paying each on the
+/// simulator, then refund 10.00 of the first.
+async fn pay_and_refund(
+    server: &MockServer,
+    client: &dyn Gateway,
+    channel: Channel,
+    scene: Scene,
+    orders: &[(&str, u64)],
+) {
+    for (no, fen) in orders {
+        let req = PayRequest::new(
+            MerchantOrderNo::new(*no).unwrap(),
+            Money::cny(*fen),
+            "Tea",
+            scene.clone(),
+        )
+        .unwrap();
+        client.pay(&req).await.unwrap();
+        server.pay(channel, no, Some("2088000000000077")).unwrap();
+    }
+    let (first, total) = orders[0];
+    let refund = RefundRequest::new(
+        MerchantOrderNo::new(first).unwrap(),
+        MerchantRefundNo::new(format!("{first}R1")).unwrap(),
+        Money::cny(1000),
+        Money::cny(total),
+    )
+    .unwrap();
+    client.refund(&refund).await.unwrap();
+}
+
+/// Reconcile `bill` (written as `name`) against `books`; returns the run and its json report.
+fn reconcile_file(dir: &Path, books: &str, name: &str, bill: &[u8]) -> (Output, serde_json::Value) {
+    let b = dir.join("books.csv");
+    std::fs::write(&b, books).unwrap();
+    let st = dir.join(name);
+    std::fs::write(&st, bill).unwrap();
+    let json = dir.join("report.json");
+    let o = payagg(&[
+        "reconcile",
+        "--books",
+        s(&b),
+        "--statement",
+        s(&st),
+        "-o",
+        s(&json),
+    ]);
+    let doc = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    (o, doc)
+}
+
+fn categories(doc: &serde_json::Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["category"].as_str().unwrap().to_owned(),
+                r["merchant_order_no"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_alipay_bill_reconciles_against_the_simulators_orders() {
+    let dir = scratch("mock_alipay");
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let client = alipay_client(&server);
+    let orders = [("CLIALI001", 8888), ("CLIALI002", 2000)];
+    pay_and_refund(
+        &server,
+        &client,
+        Channel::Alipay,
+        Scene::MerchantQr,
+        &orders,
+    )
+    .await;
+    let day = server.now().to_offset(CHINA_OFFSET).date();
+    server.advance(time::Duration::hours(33));
+    let bill = |server: &MockServer| {
+        let client = alipay_client(server);
+        async move {
+            client
+                .download_statement(&StatementRequest::new(day, StatementKind::AllTrades))
+                .await
+                .unwrap()
+                .raw
+                .to_vec()
+        }
+    };
+    let books = books_of(&server.orders());
+    assert_eq!(books.lines().count(), 4, "{books}");
+    // The bill as Alipay hands it out (the GBK detail CSV) through the CLI: all matched.
+    let (o, doc) = reconcile_file(&dir, &books, "alipay_detail.csv", &bill(&server).await);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("3 matched, 0 discrepancies"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["channel"] == "alipay" && r["result"] == TICK)
+    );
+    // One amount changed in the channel's file: amount_mismatch on that order, exit 1.
+    server.inject_alipay_bill_discrepancy(day, BillDiscrepancy::ChangedAmount);
+    let (o, doc) = reconcile_file(&dir, &books, "alipay_detail.csv", &bill(&server).await);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let cats = categories(&doc);
+    assert_eq!(
+        cats.iter().filter(|c| c.0 != "matched").count(),
+        1,
+        "{cats:?}"
+    );
+    assert!(cats.iter().any(|c| c.0 == "amount_mismatch"), "{cats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_unionpay_zm_file_reconciles_against_the_simulators_orders() {
+    let dir = scratch("mock_unionpay");
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let client = unionpay_client(&server);
+    let orders = [("CLIUP0001", 123_456), ("CLIUP0002", 5000)];
+    pay_and_refund(&server, &client, Channel::Unionpay, Scene::App, &orders).await;
+    // The settle day of today's trades (cut-off 23:00 Beijing), published 09:00 the next day.
+    let settle = (server.now().to_offset(CHINA_OFFSET) + time::Duration::hours(1)).date();
+    server.advance(time::Duration::hours(35));
+    let zm = |server: &MockServer| {
+        let client = unionpay_client(server);
+        async move {
+            client
+                .download_statement(&StatementRequest::new(settle, StatementKind::AllTrades))
+                .await
+                .unwrap()
+                .raw
+                .to_vec()
+        }
+    };
+    let name = format!(
+        "INN{:02}{:02}{:02}88ZM_{}",
+        settle.year() % 100,
+        u8::from(settle.month()),
+        settle.day(),
+        server.unionpay().mer_id()
+    );
+    let books = books_of(&server.orders());
+    assert_eq!(books.lines().count(), 4, "{books}");
+    let (o, doc) = reconcile_file(&dir, &books, &name, &zm(&server).await);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("3 matched, 0 discrepancies"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["channel"] == "unionpay" && r["result"] == TICK)
+    );
+    // A trade the books never saw in the ZM file: missing_in_books, exit 1.
+    server.inject_unionpay_bill_discrepancy(settle, BillDiscrepancy::ExtraRow);
+    let (o, doc) = reconcile_file(&dir, &books, &name, &zm(&server).await);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let cats = categories(&doc);
+    let odd: Vec<_> = cats.iter().filter(|c| c.0 != "matched").collect();
+    assert_eq!(odd.len(), 1, "{cats:?}");
+    assert_eq!(odd[0].0, "missing_in_books");
+    assert_eq!(cats.len(), 4);
 }
