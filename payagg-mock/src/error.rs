@@ -22,6 +22,8 @@ pub enum MockErrorKind {
     NotFound,
     /// A control call asked for a transition the state machine does not allow.
     InvalidTransition,
+    /// A control call's input does not fit the channel (花呗 on WeChat, an unknown wallet).
+    InvalidInput,
 }
 
 impl MockError {

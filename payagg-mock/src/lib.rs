@@ -17,7 +17,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use payagg_core::Channel;
-//! use payagg_mock::{MockConfig, MockServer};
+//! use payagg_mock::{MockConfig, MockServer, PayAs, Wallet};
 //!
 //! // Fresh keys, loopback, notification retries 1000x faster than real time.
 //! let server = MockServer::start(MockConfig::generate()?.with_time_scale(1000)).await?;
@@ -25,6 +25,8 @@
 //! println!("{} {}", server.base_url(), wx.mchid());
 //! // ... the client creates order "A1" ...
 //! server.pay(Channel::Wechat, "A1", Some("o-payer-openid"))?; // sends TRANSACTION.SUCCESS
+//! // With a chosen card: the query, notification and bill report bank_type CMB_DEBIT.
+//! server.pay_as(Channel::Wechat, "A2", &PayAs::payer("o-payer").with_wallet(Wallet::debit("CMB")))?;
 //! server.advance(time::Duration::hours(3)); // open orders past their expiry close
 //! let (ali, up) = (server.alipay(), server.unionpay()); // app id and keys; merId, PFX, chain
 //! println!("{} {}", ali.app_id(), up.mer_id());
@@ -233,8 +235,8 @@
 //! | --- | --- | --- |
 //! | `GET /__mock/health` | | `{"ok":true}` |
 //! | `GET /__mock/orders` | | every order with its refunds |
-//! | `POST /__mock/orders/{channel}/{out_trade_no}/pay` | `{"payer":"openid"}` (optional) | pay as a payer; sends the payment notification |
-//! | `POST /__mock/scan` | `{"code_url":"weixin://wxpay/bizpayurl?pr=…","payer":"…"}` (payer optional; a urlencoded form works too) | scan a merchant-presented QR code (WeChat Native `code_url` or Alipay `qr_code`) and pay its order ([`MockServer::scan`]) |
+//! | `POST /__mock/orders/{channel}/{out_trade_no}/pay` | `{"payer":"openid","wallet":"CMB_DEBIT"}` (both optional; a urlencoded form works too) | pay as a payer with a [`Wallet`] (`BALANCE`, `PCREDIT`, `{BANK}_DEBIT`, `{BANK}_CREDIT`; 400 for one the channel lacks); sends the payment notification ([`MockServer::pay_as`]) |
+//! | `POST /__mock/scan` | `{"code_url":"weixin://wxpay/bizpayurl?pr=…","payer":"…","wallet":"…"}` (payer and wallet optional; a urlencoded form works too) | scan a merchant-presented QR code (WeChat Native `code_url` or Alipay `qr_code`) and pay its order ([`MockServer::scan_as`]) |
 //! | `POST /__mock/orders/{channel}/{out_trade_no}/user-paying` | | `NOTPAY → USERPAYING` |
 //! | `POST /__mock/orders/{channel}/{out_trade_no}/fail` | | `→ PAYERROR` |
 //! | `POST /__mock/orders/{channel}/{out_trade_no}/expire` | | `→ CLOSED` now |
@@ -309,6 +311,7 @@ mod page;
 mod server;
 mod state;
 mod unionpay;
+mod wallet;
 mod wechat;
 
 pub use alipay::AlipaySetup;
@@ -319,6 +322,7 @@ pub use notify::{Delivery, Notifier};
 pub use server::MockServer;
 pub use state::{Order, OrderStatus, RefundRecord, RefundStatus};
 pub use unionpay::UnionpaySetup;
+pub use wallet::{PayAs, UnknownWallet, Wallet};
 pub use wechat::{BillDiscrepancy, TransferRecord};
 
 /// The channels the simulator will serve.

@@ -35,6 +35,48 @@ pub(crate) fn encode_segment(s: &str) -> String {
     out
 }
 
+/// The wallets offered per channel: (code, label).
+fn wallets(channel: payagg_core::Channel) -> &'static [(&'static str, &'static str)] {
+    use payagg_core::Channel;
+    const CARDS: [(&str, &str); 4] = [
+        ("CMB_DEBIT", "招商银行借记卡"),
+        ("ICBC_DEBIT", "工商银行借记卡"),
+        ("CMB_CREDIT", "招商银行信用卡"),
+        ("ICBC_CREDIT", "工商银行信用卡"),
+    ];
+    const WECHAT: [(&str, &str); 5] = [
+        ("BALANCE", "零钱 (OTHERS)"),
+        CARDS[0],
+        CARDS[1],
+        CARDS[2],
+        CARDS[3],
+    ];
+    const ALIPAY: [(&str, &str); 6] = [
+        ("BALANCE", "余额 (ALIPAYACCOUNT)"),
+        ("PCREDIT", "花呗 (PCREDIT)"),
+        CARDS[0],
+        CARDS[1],
+        CARDS[2],
+        CARDS[3],
+    ];
+    const UNIONPAY: [(&str, &str); 2] = [("CMB_DEBIT", "借记卡"), ("CMB_CREDIT", "信用卡")];
+    match channel {
+        Channel::Alipay => &ALIPAY,
+        Channel::Unionpay => &UNIONPAY,
+        _ => &WECHAT,
+    }
+}
+
+/// A `<select name="wallet">` of what a payer of `channel` can pay with.
+pub(crate) fn wallet_select(channel: payagg_core::Channel) -> String {
+    let mut out = String::from("<select name=\"wallet\" title=\"pay with\">");
+    for (code, label) in wallets(channel) {
+        let _ = write!(out, "<option value=\"{code}\">{}</option>", escape(label));
+    }
+    out.push_str("</select>");
+    out
+}
+
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:70em}\
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.4em;text-align:left}\
 form{display:inline;margin-right:.3em}button{cursor:pointer}.muted{color:#777}";
@@ -86,7 +128,13 @@ pub(crate) fn payer_page(shared: &Shared) -> MockResponse {
                 state,
                 escape(&crate::wechat::rfc3339(o.expire_at)),
             );
-            for (action, label) in [("pay", "Pay"), ("fail", "Fail"), ("expire", "Expire")] {
+            let wallet = wallet_select(o.channel);
+            let _ = write!(
+                html,
+                "<form method=\"post\" action=\"{}/pay?return=/\">{wallet} <button type=\"submit\">Pay</button></form>",
+                escape(&base)
+            );
+            for (action, label) in [("fail", "Fail"), ("expire", "Expire")] {
                 let _ = write!(
                     html,
                     "<form method=\"post\" action=\"{}/{action}?return=/\"><button type=\"submit\">{label}</button></form>",
@@ -97,7 +145,7 @@ pub(crate) fn payer_page(shared: &Shared) -> MockResponse {
                 let _ = write!(
                     html,
                     "<form method=\"post\" action=\"/__mock/scan?return=/\">\
-                     <input type=\"hidden\" name=\"code_url\" value=\"{}\">\
+                     <input type=\"hidden\" name=\"code_url\" value=\"{}\">{wallet} \
                      <button type=\"submit\" title=\"{}\">Scan</button></form>",
                     escape(code),
                     escape(code)
@@ -112,6 +160,9 @@ pub(crate) fn payer_page(shared: &Shared) -> MockResponse {
          <label>Code URL <input name=\"code_url\" size=\"60\" \
          placeholder=\"weixin://wxpay/bizpayurl?pr=… or the Alipay qr_code\"></label> \
          <label>Payer <input name=\"payer\" size=\"24\" placeholder=\"openid or buyer id\"></label> \
+         <label>Wallet <select name=\"wallet\"><option value=\"BALANCE\">零钱 / 余额</option>\
+         <option value=\"PCREDIT\">花呗 (Alipay)</option><option value=\"CMB_DEBIT\">招商银行借记卡</option>\
+         <option value=\"ICBC_CREDIT\">工商银行信用卡</option></select></label> \
          <button type=\"submit\">Scan and pay</button></form>\n",
     );
     let waiting: Vec<_> = shared

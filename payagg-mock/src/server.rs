@@ -21,6 +21,7 @@ use crate::error::{MockError, MockErrorKind};
 use crate::fault::{FaultKind, FaultRule, Faults};
 use crate::notify::{Delivery, Notifier};
 use crate::state::{Order, OrderStatus, RefundRecord, RefundStatus, Store};
+use crate::wallet::{PayAs, Wallet};
 use crate::wechat::WechatSim;
 
 /// A request as the simulator sees it: the raw request-target is kept for signature checks.
@@ -137,9 +138,15 @@ impl Shared {
         channel: Channel,
         out_trade_no: &str,
         action: Action,
-        payer: Option<&str>,
+        pay: &PayAs,
     ) -> Result<Order, MockError> {
         let now = self.now();
+        if action == Action::Pay && !pay.wallet.supports(channel) {
+            return Err(MockError::new(
+                MockErrorKind::InvalidInput,
+                format!("{channel} cannot be paid with {}", pay.wallet),
+            ));
+        }
         let order = self.store.with(now, |book| {
             let o = book.find_any(channel, out_trade_no)?;
             let next = match (action, o.status) {
@@ -159,7 +166,8 @@ impl Shared {
             match action {
                 Action::Pay => {
                     o.paid_at = Some(now);
-                    if let Some(p) = payer {
+                    o.wallet = pay.wallet.clone();
+                    if let Some(p) = pay.payer.as_deref() {
                         o.payer = Some(p.to_owned());
                     } else if o.payer.is_none() {
                         o.payer = Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".to_owned());
@@ -179,7 +187,7 @@ impl Shared {
     /// Pay the open order behind a merchant-presented QR code as `payer`: a WeChat Native
     /// `code_url` (`weixin://wxpay/bizpayurl?pr=…`) or an Alipay precreate `qr_code`
     /// (matched exactly, or by its `/alipay/qr/{trade_no}` path under any host).
-    fn scan(&self, code_url: &str, payer: Option<&str>) -> Result<Order, MockError> {
+    fn scan(&self, code_url: &str, pay: &PayAs) -> Result<Order, MockError> {
         let code_url = code_url.trim();
         let orders = self.store.orders();
         let by_code = orders.iter().find(|o| {
@@ -206,7 +214,7 @@ impl Shared {
         match o.channel {
             Channel::Alipay => self
                 .alipay
-                .pay_trade(self, &o.transaction_id, payer)
+                .pay_trade(self, &o.transaction_id, pay)
                 .ok_or_else(|| {
                     MockError::new(
                         MockErrorKind::InvalidTransition,
@@ -216,7 +224,7 @@ impl Shared {
                         ),
                     )
                 }),
-            channel => self.act(channel, &o.out_trade_no, Action::Pay, payer),
+            channel => self.act(channel, &o.out_trade_no, Action::Pay, pay),
         }
     }
 
@@ -411,7 +419,37 @@ impl MockServer {
         out_trade_no: &str,
         payer: Option<&str>,
     ) -> Result<Order, MockError> {
-        self.shared.act(channel, out_trade_no, Action::Pay, payer)
+        let pay = PayAs {
+            payer: payer.map(str::to_owned),
+            ..PayAs::default()
+        };
+        self.shared.act(channel, out_trade_no, Action::Pay, &pay)
+    }
+
+    /// Pay an open order as [`PayAs`] says: a chosen payer and [`crate::Wallet`] (a bank
+    /// card, 花呗, the balance), which the channel then reports (WeChat `bank_type`, Alipay
+    /// `fund_bill_list`, UnionPay `accNo` and the ZM card type) in queries, notifications
+    /// and statements. Sends the payment notification.
+    ///
+    /// ```no_run
+    /// # fn demo(server: &payagg_mock::MockServer) -> Result<(), payagg_mock::MockError> {
+    /// use payagg_core::Channel;
+    /// use payagg_mock::{PayAs, Wallet};
+    /// server.pay_as(Channel::Wechat, "A1", &PayAs::payer("oPayer").with_wallet(Wallet::debit("CMB")))?;
+    /// server.pay_as(Channel::Alipay, "B1", &PayAs::wallet(Wallet::Huabei))?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`; `InvalidInput` for a wallet the
+    /// channel does not have, such as 花呗 on WeChat).
+    pub fn pay_as(
+        &self,
+        channel: Channel,
+        out_trade_no: &str,
+        pay: &PayAs,
+    ) -> Result<Order, MockError> {
+        self.shared.act(channel, out_trade_no, Action::Pay, pay)
     }
 
     /// Scan a merchant-presented QR code and pay its order as `payer` (a default payer when
@@ -423,7 +461,19 @@ impl MockServer {
     /// [`MockError`] (`NotFound` when no order has that code, `InvalidTransition` when it is
     /// no longer open).
     pub fn scan(&self, code_url: &str, payer: Option<&str>) -> Result<Order, MockError> {
-        self.shared.scan(code_url, payer)
+        let pay = PayAs {
+            payer: payer.map(str::to_owned),
+            ..PayAs::default()
+        };
+        self.shared.scan(code_url, &pay)
+    }
+
+    /// [`MockServer::scan`] as [`PayAs`] says (payer and wallet).
+    ///
+    /// # Errors
+    /// As [`MockServer::scan`], and `InvalidInput` for a wallet the channel does not have.
+    pub fn scan_as(&self, code_url: &str, pay: &PayAs) -> Result<Order, MockError> {
+        self.shared.scan(code_url, pay)
     }
 
     /// Put an unpaid order into "user paying" (password entry).
@@ -432,7 +482,7 @@ impl MockServer {
     /// [`MockError`] (`NotFound`, `InvalidTransition`).
     pub fn user_paying(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
         self.shared
-            .act(channel, out_trade_no, Action::UserPaying, None)
+            .act(channel, out_trade_no, Action::UserPaying, &PayAs::default())
     }
 
     /// Fail an open order's payment (WeChat `PAYERROR`).
@@ -440,7 +490,8 @@ impl MockServer {
     /// # Errors
     /// [`MockError`] (`NotFound`, `InvalidTransition`).
     pub fn fail(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
-        self.shared.act(channel, out_trade_no, Action::Fail, None)
+        self.shared
+            .act(channel, out_trade_no, Action::Fail, &PayAs::default())
     }
 
     /// Let an open order expire now (it becomes closed).
@@ -448,7 +499,8 @@ impl MockServer {
     /// # Errors
     /// [`MockError`] (`NotFound`, `InvalidTransition`).
     pub fn expire(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
-        self.shared.act(channel, out_trade_no, Action::Expire, None)
+        self.shared
+            .act(channel, out_trade_no, Action::Expire, &PayAs::default())
     }
 
     /// Limit the WeChat merchant's balance available for refunds to `fen` (`None`, the
@@ -576,7 +628,8 @@ impl MockServer {
     /// # Errors
     /// [`MockError`] (`NotFound`, `InvalidTransition`).
     pub fn revoke(&self, channel: Channel, out_trade_no: &str) -> Result<Order, MockError> {
-        self.shared.act(channel, out_trade_no, Action::Revoke, None)
+        self.shared
+            .act(channel, out_trade_no, Action::Revoke, &PayAs::default())
     }
 }
 
@@ -669,6 +722,8 @@ async fn handle(
 struct PayBody {
     #[serde(default)]
     payer: Option<String>,
+    #[serde(default)]
+    wallet: Option<Wallet>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -676,30 +731,77 @@ struct ScanBody {
     code_url: String,
     #[serde(default)]
     payer: Option<String>,
+    #[serde(default)]
+    wallet: Option<Wallet>,
+}
+
+fn is_form(req: &MockRequest) -> bool {
+    req.header("content-type")
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The fields of a browser's urlencoded form (the payer page), blank values left out.
+fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_decode(v, true).trim().to_owned();
+            (!v.is_empty()).then(|| (percent_decode(k, true), v))
+        })
+        .collect()
+}
+
+fn form_wallet(fields: &[(String, String)]) -> Result<Option<Wallet>, MockResponse> {
+    fields
+        .iter()
+        .find(|(k, _)| k == "wallet")
+        .map(|(_, v)| v.parse::<Wallet>())
+        .transpose()
+        .map_err(|e| bad_request(&e.to_string()))
+}
+
+impl PayBody {
+    /// JSON, or a browser's urlencoded form (the payer page).
+    fn parse(req: &MockRequest) -> Result<Self, MockResponse> {
+        if !is_form(req) {
+            return parse(&req.body);
+        }
+        let fields = form_fields(&req.body);
+        Ok(Self {
+            payer: fields
+                .iter()
+                .find(|(k, _)| k == "payer")
+                .map(|(_, v)| v.clone()),
+            wallet: form_wallet(&fields)?,
+        })
+    }
+
+    fn pay_as(self) -> PayAs {
+        PayAs {
+            payer: self.payer,
+            wallet: self.wallet.unwrap_or_default(),
+        }
+    }
 }
 
 impl ScanBody {
     /// JSON, or a browser's urlencoded form (the payer page).
     fn parse(req: &MockRequest) -> Result<Self, MockResponse> {
-        let form = req
-            .header("content-type")
-            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-        if !form {
+        if !is_form(req) {
             return parse_required(&req.body);
         }
-        let (mut code_url, mut payer) = (None, None);
-        for pair in String::from_utf8_lossy(&req.body).split('&') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = percent_decode(v, true);
-            match percent_decode(k, true).as_str() {
-                "code_url" => code_url = Some(v),
-                "payer" if !v.trim().is_empty() => payer = Some(v.trim().to_owned()),
-                _ => {}
-            }
-        }
+        let fields = form_fields(&req.body);
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
         Ok(Self {
-            code_url: code_url.ok_or_else(|| bad_request("code_url is required"))?,
-            payer,
+            code_url: get("code_url").ok_or_else(|| bad_request("code_url is required"))?,
+            payer: get("payer"),
+            wallet: form_wallet(&fields)?,
         })
     }
 }
@@ -790,6 +892,7 @@ fn control_error(e: &MockError) -> MockResponse {
     let status = match e.kind() {
         MockErrorKind::NotFound => 404,
         MockErrorKind::InvalidTransition => 409,
+        MockErrorKind::InvalidInput => 400,
         _ => 500,
     };
     MockResponse::json(status, &serde_json::json!({"error": e.to_string()}))
@@ -836,15 +939,19 @@ fn control_inner(shared: &Shared, req: &MockRequest) -> Result<MockResponse, Moc
                     ));
                 }
             };
-            let body: PayBody = parse(&req.body)?;
-            match shared.act(channel, no, action, body.payer.as_deref()) {
+            let body = PayBody::parse(req)?;
+            match shared.act(channel, no, action, &body.pay_as()) {
                 Ok(o) => to_json(&o),
                 Err(e) => control_error(&e),
             }
         }
         (&Method::POST, ["scan"]) => {
             let body = ScanBody::parse(req)?;
-            match shared.scan(&body.code_url, body.payer.as_deref()) {
+            let pay = PayAs {
+                payer: body.payer,
+                wallet: body.wallet.unwrap_or_default(),
+            };
+            match shared.scan(&body.code_url, &pay) {
                 Ok(o) => to_json(&o),
                 Err(e) => control_error(&e),
             }

@@ -106,6 +106,8 @@ pub struct Order {
     pub paid_at: Option<OffsetDateTime>,
     /// The payer's id (WeChat openid).
     pub payer: Option<String>,
+    /// What the payer paid with (meaningful once paid; [`crate::Wallet::Balance`] before).
+    pub wallet: crate::Wallet,
     /// The pay-side result handed back at creation (prepay id, code URL...).
     pub prepay: serde_json::Value,
     /// Channel-specific fields (app ids, sub-merchant...).

@@ -1041,3 +1041,138 @@ async fn bill_discrepancies_change_the_downloaded_zip() {
     );
     assert_eq!(alipay_bill(&server, day).await.0.len(), 3);
 }
+
+#[tokio::test]
+async fn the_chosen_wallet_is_the_fund_bill_list() {
+    use payagg_mock::{PayAs, Wallet};
+    let server = start().await;
+    let (url, _hits) = common::scripted(vec![(200, "success")]).await;
+    let o = Opts {
+        notify_url: Some(url),
+        ..PLAIN
+    };
+    for no in ["FUND1", "FUND2", "FUND3", "FUND4"] {
+        let (node, _) = call(
+            &server,
+            "alipay.trade.precreate",
+            json!({"out_trade_no": no, "total_amount": "12.30", "subject": "饭"}),
+            &o,
+        )
+        .await;
+        assert_eq!(node["code"], "10000");
+    }
+    // Library: a debit card; control API: 花呗; the cashier page's form: a credit card.
+    server
+        .pay_as(
+            Channel::Alipay,
+            "FUND1",
+            &PayAs::payer("2088000000000011").with_wallet(Wallet::debit("CMB")),
+        )
+        .unwrap();
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/__mock/orders/alipay/FUND2/pay",
+            server.base_url()
+        ))
+        .body(json!({"wallet": "PCREDIT"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let trade_no = server
+        .order(Channel::Alipay, "FUND3")
+        .unwrap()
+        .transaction_id;
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/alipay/cashier/{trade_no}/pay",
+            server.base_url()
+        ))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("buyer_id=2088000000000033&wallet=ICBC_CREDIT")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().as_u16() < 400);
+    server.pay(Channel::Alipay, "FUND4", None).unwrap();
+
+    let want = [
+        ("FUND1", "BANKCARD", Some(("DEBIT_CARD", "CMB"))),
+        ("FUND2", "PCREDIT", None),
+        ("FUND3", "BANKCARD", Some(("CREDIT_CARD", "ICBC"))),
+        ("FUND4", "ALIPAYACCOUNT", None),
+    ];
+    // Sync answer: fund_channel, amount, real_amount; fund_type and bank_code for cards.
+    for (no, channel, card) in want {
+        let (node, _) = call(
+            &server,
+            "alipay.trade.query",
+            json!({"out_trade_no": no, "query_options": ["fund_bill_list"]}),
+            &o,
+        )
+        .await;
+        assert_eq!(node["trade_status"], "TRADE_SUCCESS");
+        let bills = node["fund_bill_list"].as_array().unwrap();
+        assert_eq!(bills.len(), 1, "{node}");
+        let b = &bills[0];
+        assert_eq!(
+            (b["fund_channel"].as_str(), b["amount"].as_str()),
+            (Some(channel), Some("12.30"))
+        );
+        assert_eq!(b["real_amount"], "12.30");
+        assert_eq!(
+            card,
+            b["fund_type"]
+                .as_str()
+                .map(|t| (t, b["bank_code"].as_str().unwrap())),
+            "{b}"
+        );
+        // The client's wire model reads it.
+        let parsed: payagg_alipay::wire::TradeQueryResponse =
+            serde_json::from_value(node.clone()).unwrap();
+        assert_eq!(parsed.fund_bill_list[0].fund_channel, channel);
+    }
+    assert_eq!(
+        call(
+            &server,
+            "alipay.trade.query",
+            json!({"out_trade_no": "FUND3"}),
+            &o
+        )
+        .await
+        .0["buyer_user_id"],
+        "2088000000000033"
+    );
+
+    // Notifications: fund_bill_list as a JSON string with fundChannel.
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(5), |d| d.len() == 4)
+            .await
+    );
+    for d in server.notifications() {
+        let no = form_get(&d.body, "out_trade_no").unwrap();
+        let (_, channel, _) = want.iter().find(|w| w.0 == no).unwrap();
+        let list: Value =
+            serde_json::from_str(&form_get(&d.body, "fund_bill_list").unwrap()).unwrap();
+        assert_eq!(list, json!([{"amount": "12.30", "fundChannel": channel}]));
+        let form = url_decode(d.body_str());
+        verify_notification(server.alipay().alipay_public_key(), &form).unwrap();
+    }
+
+    // A refund goes back the way the money came.
+    let (n, _) = call(
+        &server,
+        "alipay.trade.refund",
+        json!({"out_trade_no": "FUND1", "refund_amount": "2.30", "out_request_no": "FR1"}),
+        &o,
+    )
+    .await;
+    assert_eq!(n["code"], "10000");
+    assert_eq!(
+        n["refund_detail_item_list"],
+        json!([{"fund_channel": "BANKCARD", "amount": "2.30", "real_amount": "2.30",
+                "fund_type": "DEBIT_CARD", "bank_code": "CMB"}])
+    );
+}

@@ -9,7 +9,7 @@ use payagg_core::statement::{RecordKind, StatementKind, StatementRequest};
 use payagg_core::{
     Channel, Gateway, MerchantOrderNo, MerchantRefundNo, Money, PayRequest, RefundRequest, Scene,
 };
-use payagg_mock::{BillDiscrepancy, MockConfig, MockServer};
+use payagg_mock::{BillDiscrepancy, MockConfig, MockServer, PayAs, Wallet};
 use payagg_wechat::bill::{FundFlowBillParser, TradeBillParser};
 use payagg_wechat::{Config, WechatPayClient};
 
@@ -223,4 +223,62 @@ async fn bill_rules_on_the_wire() {
         .await
         .unwrap();
     assert_eq!(st.records().count(), 1);
+}
+
+/// The 付款银行 cell of a bill row (`raw` is the row as the real client parsed it).
+fn bank_cell(header: &str, raw: &str) -> String {
+    let i = header
+        .split(',')
+        .position(|h| h.trim_start_matches('\u{feff}') == "付款银行")
+        .expect("付款银行 column");
+    raw.split(',')
+        .nth(i)
+        .unwrap()
+        .trim_start_matches('`')
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payers_bank_reaches_the_trade_bill() {
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let client = client(&server);
+    for (no, wallet) in [
+        ("BANKA0001", Wallet::debit("CMB")),
+        ("BANKB0002", Wallet::credit("ICBC")),
+        ("BANKC0003", Wallet::Balance),
+    ] {
+        let order = MerchantOrderNo::new(no).unwrap();
+        let pay = PayRequest::new(order, Money::cny(500), "Tea", Scene::MerchantQr).unwrap();
+        client.pay(&pay).await.unwrap();
+        server
+            .pay_as(
+                Channel::Wechat,
+                no,
+                &PayAs::payer("oBank").with_wallet(wallet),
+            )
+            .unwrap();
+    }
+    let date = server.now().to_offset(CHINA_OFFSET).date();
+    server.advance(time::Duration::hours(34));
+    let st = client
+        .download_statement(&StatementRequest::new(date, StatementKind::AllTrades))
+        .await
+        .unwrap();
+    let text = String::from_utf8(st.raw.to_vec()).unwrap();
+    let header = text.lines().next().unwrap();
+    let banks: std::collections::BTreeMap<String, String> = st
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r.merchant_order_no.clone().unwrap(),
+                bank_cell(header, &r.raw),
+            )
+        })
+        .collect();
+    assert_eq!(banks["BANKA0001"], "CMB_DEBIT");
+    assert_eq!(banks["BANKB0002"], "ICBC_CREDIT");
+    assert_eq!(banks["BANKC0003"], "OTHERS");
 }

@@ -68,12 +68,23 @@ async fn payer_page_lists_and_acts() {
     assert!(html.contains("Green &lt;tea&gt;"), "escaped");
     let action = "/__mock/orders/wechat/PAGE-A1/pay?return=/";
     assert!(html.contains(&format!("action=\"{action}\"")), "{html}");
+    // The Pay form carries a wallet select (WeChat: no 花呗).
+    let pay_form = html.split(&format!("action=\"{action}\"")).nth(1).unwrap();
+    let pay_form = &pay_form[..pay_form.find("</form>").unwrap()];
+    assert!(pay_form.contains("<select name=\"wallet\""), "{pay_form}");
+    for code in ["BALANCE", "CMB_DEBIT", "ICBC_CREDIT"] {
+        assert!(
+            pay_form.contains(&format!("<option value=\"{code}\">")),
+            "{code}"
+        );
+    }
+    assert!(!pay_form.contains("PCREDIT"));
 
-    // A browser's form post: empty urlencoded body, 303 back to the page.
-    for (no, what) in [
-        ("PAGE-A1", "pay"),
-        ("PAGE-B2", "fail"),
-        ("PAGE-C3", "expire"),
+    // A browser's form post (the chosen wallet, or an empty body), 303 back to the page.
+    for (no, what, body) in [
+        ("PAGE-A1", "pay", "wallet=ICBC_CREDIT"),
+        ("PAGE-B2", "fail", ""),
+        ("PAGE-C3", "expire", ""),
     ] {
         let r = http
             .post(format!(
@@ -81,7 +92,7 @@ async fn payer_page_lists_and_acts() {
                 server.base_url()
             ))
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body("")
+            .body(body)
             .send()
             .await
             .unwrap();
@@ -90,6 +101,10 @@ async fn payer_page_lists_and_acts() {
     }
     let order = |no| server.order(Channel::Wechat, no).unwrap().status;
     assert_eq!(order("PAGE-A1"), OrderStatus::Success);
+    assert_eq!(
+        server.order(Channel::Wechat, "PAGE-A1").unwrap().wallet,
+        payagg_mock::Wallet::credit("ICBC")
+    );
     assert_eq!(order("PAGE-B2"), OrderStatus::PayError);
     assert_eq!(order("PAGE-C3"), OrderStatus::Closed);
 

@@ -625,3 +625,157 @@ async fn duplicate_and_out_of_order_notifications() {
         .collect();
     assert_eq!(first[0].body, first[1].body);
 }
+
+/// The ZM records (without CR LF) of `settle` as fileTransfer serves them.
+async fn zm_records(server: &MockServer, settle: time::Date) -> Vec<Vec<u8>> {
+    let mmdd = format!("{:02}{:02}", u8::from(settle.month()), settle.day());
+    let t = txn_time(server);
+    let f = base(
+        server,
+        &[
+            ("txnType", "76"),
+            ("txnSubType", "01"),
+            ("bizType", "000000"),
+            ("txnTime", &t),
+            ("settleDate", &mmdd),
+            ("fileType", "00"),
+        ],
+    );
+    let f = call(server, "/", f).await;
+    assert_eq!(f["respCode"], "00", "{f:?}");
+    let zlib = base64::engine::general_purpose::STANDARD
+        .decode(&f["fileContent"])
+        .unwrap();
+    let mut zip = Vec::new();
+    flate2::read::ZlibDecoder::new(&zlib[..])
+        .read_to_end(&mut zip)
+        .unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut body = Vec::new();
+    archive.by_index(0).unwrap().read_to_end(&mut body).unwrap();
+    body.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
+        .collect()
+}
+
+/// Field `i` of a ZM record, trailing spaces trimmed.
+fn zm_field(record: &[u8], i: usize) -> String {
+    let widths = payagg_unionpay::wire::zm::FIELD_LENGTHS;
+    let start: usize = widths[..i].iter().map(|w| w + 1).sum();
+    String::from_utf8_lossy(&record[start..start + widths[i]])
+        .trim_end()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_chosen_card_is_the_acc_no_and_the_zm_card_type() {
+    use payagg_core::Channel;
+    use payagg_mock::{PayAs, Wallet};
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let (url, _hits) = common::scripted(vec![(200, "ok")]).await;
+    let app = "/gateway/api/appTransReq.do";
+    let t = txn_time(&server);
+    for no in ["CARD0001", "CARD0002"] {
+        let a = call(&server, app, app_consume(&server, no, &t, &url)).await;
+        assert_eq!(a["respCode"], "00");
+    }
+    // 花呗 is no UnionPay card.
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/__mock/orders/unionpay/CARD0001/pay",
+            server.base_url()
+        ))
+        .body(r#"{"wallet":"PCREDIT"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    server
+        .pay_as(
+            Channel::Unionpay,
+            "CARD0001",
+            &PayAs::wallet(Wallet::credit("CMB")),
+        )
+        .unwrap();
+    server.pay(Channel::Unionpay, "CARD0002", None).unwrap();
+
+    let want = [
+        ("CARD0001", "5200********1113", "02"),
+        ("CARD0002", "6216***********0018", "01"),
+    ];
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(5), |d| d.len() == 2)
+            .await
+    );
+    for d in server.notifications() {
+        let nf = notification_fields(&d);
+        verify_answer(&server, &nf);
+        let (_, masked, _) = want.iter().find(|w| w.0 == nf["orderId"]).unwrap();
+        assert_eq!(nf["accNo"], *masked);
+    }
+    for (no, masked, _) in want {
+        let q = base(
+            &server,
+            &[
+                ("txnType", "00"),
+                ("txnSubType", "00"),
+                ("bizType", "000000"),
+                ("orderId", no),
+                ("txnTime", &t),
+            ],
+        );
+        let q = call(&server, "/gateway/api/queryTrans.do", q).await;
+        assert_eq!(q["origRespCode"], "00");
+        assert_eq!(q["accNo"], masked);
+        assert_eq!(q["issuerIdentifyMode"], "0");
+    }
+
+    // The ZM file: 主账号 (field 6) and 支付卡类型 (field 13); a refund goes to the same card.
+    let query_id = {
+        let d = server.notifications();
+        let d = d
+            .iter()
+            .find(|d| notification_fields(d)["orderId"] == "CARD0001")
+            .unwrap();
+        notification_fields(d)["queryId"].clone()
+    };
+    let refund = base(
+        &server,
+        &[
+            ("txnType", "04"),
+            ("txnSubType", "00"),
+            ("bizType", "000201"),
+            ("channelType", "08"),
+            ("orderId", "CARDRF0001"),
+            ("txnTime", &t),
+            ("txnAmt", "100"),
+            ("origQryId", &query_id),
+            ("backUrl", &url),
+        ],
+    );
+    let r = call(&server, "/gateway/api/backTransReq.do", refund).await;
+    assert_eq!(r["respCode"], "00");
+    let settle = (server.now().to_offset(CHINA_OFFSET) + time::Duration::hours(1)).date();
+    server.advance(time::Duration::hours(35));
+    let records = zm_records(&server, settle).await;
+    assert_eq!(records.len(), 3);
+    for (no, masked, card_type) in [
+        ("CARD0001", "5200********1113", "02"),
+        ("CARD0002", "6216***********0018", "01"),
+        ("CARDRF0001", "5200********1113", "02"),
+    ] {
+        let r = records
+            .iter()
+            .find(|r| zm_field(r, 11) == no)
+            .unwrap_or_else(|| panic!("{no} in the ZM file"));
+        assert_eq!(
+            (zm_field(r, 5), zm_field(r, 12)),
+            (masked.into(), card_type.into())
+        );
+    }
+}

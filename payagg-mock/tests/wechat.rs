@@ -676,3 +676,99 @@ async fn duplicate_and_out_of_order_notifications() {
         "each sent twice"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chosen_wallet_is_the_bank_type_in_notification_and_query() {
+    let server = MockServer::start(config()).await.unwrap();
+    let (url, _hits) = receiver(0).await;
+    for no in ["WALLET0001", "WALLET0002", "WALLET0003"] {
+        let r = call(
+            &server,
+            "POST",
+            "/v3/pay/transactions/native",
+            &prepay_body(&server, no, 100, &url),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+    }
+    let http = reqwest::Client::new();
+    let pay = |no: &str, body: Value| {
+        http.post(format!(
+            "{}/__mock/orders/wechat/{no}/pay",
+            server.base_url()
+        ))
+        .body(body.to_string())
+        .send()
+    };
+    // 花呗 is Alipay's, an unknown code is no wallet: 400, and the order stays open.
+    let r = pay("WALLET0001", json!({"wallet": "PCREDIT"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("cannot be paid with PCREDIT")
+    );
+    let r = pay("WALLET0001", json!({"wallet": "CMB"})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(
+        server.order(Channel::Wechat, "WALLET0001").unwrap().status,
+        payagg_mock::OrderStatus::NotPaid
+    );
+
+    // Control API with a credit card; library with a debit card; the default is the balance.
+    let r = pay(
+        "WALLET0001",
+        json!({"payer": "oWallet1", "wallet": "ICBC_CREDIT"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let order: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(order["wallet"], "ICBC_CREDIT");
+    server
+        .pay_as(
+            Channel::Wechat,
+            "WALLET0002",
+            &payagg_mock::PayAs::wallet(payagg_mock::Wallet::debit("CMB")),
+        )
+        .unwrap();
+    server.pay(Channel::Wechat, "WALLET0003", None).unwrap();
+
+    assert!(
+        server
+            .notifier()
+            .wait_until(Duration::from_secs(10), |d| d.len() == 3)
+            .await
+    );
+    let mut from_notifications = std::collections::BTreeMap::new();
+    for d in server.notifications() {
+        let env: wire::NotifyEnvelope = serde_json::from_slice(&d.body).unwrap();
+        let tx: wire::Transaction =
+            serde_json::from_value(decrypt(&server, &env.resource)).unwrap();
+        from_notifications.insert(tx.out_trade_no, tx.bank_type.unwrap());
+    }
+    let want = [
+        ("WALLET0001", "ICBC_CREDIT"),
+        ("WALLET0002", "CMB_DEBIT"),
+        ("WALLET0003", "OTHERS"),
+    ];
+    for (no, bank_type) in want {
+        assert_eq!(from_notifications[no], bank_type);
+        let q = call(
+            &server,
+            "GET",
+            &format!("/v3/pay/transactions/out-trade-no/{no}?mchid=1900000001"),
+            "",
+        )
+        .await;
+        verify(&server, &q);
+        let tx: wire::Transaction = serde_json::from_slice(&q.body).unwrap();
+        assert_eq!(
+            (tx.trade_state.as_str(), tx.bank_type.as_deref()),
+            ("SUCCESS", Some(bank_type))
+        );
+    }
+}

@@ -89,12 +89,37 @@ fn paid(o: &Order) -> bool {
     o.paid_at.is_some() && o.status == OrderStatus::Success
 }
 
+/// The `fund_bill_list` of a paid trade: one entry, the wallet the payer chose, for the
+/// whole amount.
 fn fund_bills(o: &Order) -> Vec<wire::FundBill> {
     vec![wire::FundBill {
-        fund_channel: "ALIPAYACCOUNT".into(),
+        fund_channel: o.wallet.alipay_fund().0.into(),
         amount: yuan(o.amount.minor_units()),
-        real_amount: None,
+        real_amount: Some(yuan(o.amount.minor_units())),
     }]
+}
+
+/// Adds `fund_type` and `bank_code` (which the shared wire model does not carry) to each
+/// `BANKCARD` entry of the `list` array of a serialized response node, as Alipay's
+/// `TradeFundBill` has them for bank-card payments.
+fn with_card_details(node: String, list: &str, o: &Order) -> String {
+    let (_, Some((fund_type, bank))) = o.wallet.alipay_fund() else {
+        return node;
+    };
+    let Ok(mut v) = serde_json::from_str::<Value>(&node) else {
+        return node;
+    };
+    if let Some(items) = v.get_mut(list).and_then(Value::as_array_mut) {
+        for item in items {
+            if item.get("fund_channel").and_then(Value::as_str) == Some("BANKCARD")
+                && let Some(m) = item.as_object_mut()
+            {
+                m.insert("fund_type".into(), json!(fund_type));
+                m.insert("bank_code".into(), json!(bank));
+            }
+        }
+    }
+    v.to_string()
 }
 
 fn new_trade_no(now: OffsetDateTime) -> String {
@@ -225,6 +250,7 @@ pub(crate) fn create<'a>(
                 fingerprint,
                 auto_pay_at: None,
                 reverse_recalls: 0,
+                wallet: crate::Wallet::Balance,
             });
         }
     }
@@ -424,7 +450,7 @@ impl AlipaySim {
                     ..Default::default()
                 };
             }
-            Ok((node(&r), notify))
+            Ok((with_card_details(node(&r), "fund_bill_list", o), notify))
         })?;
         if let Some(o) = notify {
             self.send(shared, &o, None);
@@ -446,7 +472,7 @@ impl AlipaySim {
             let total = yuan(o.amount.minor_units());
             let is_paid = o.paid_at.is_some();
             let zero = || Some("0.00".to_owned());
-            Ok(node(&wire::TradeQueryResponse {
+            let answer = node(&wire::TradeQueryResponse {
                 status: ResponseStatus::success(),
                 trade_no: Some(o.transaction_id.clone()),
                 out_trade_no: Some(o.out_trade_no.clone()),
@@ -462,7 +488,8 @@ impl AlipaySim {
                 store_id: extra_str(o, "store_id"),
                 fund_bill_list: if is_paid { fund_bills(o) } else { Vec::new() },
                 ..Default::default()
-            }))
+            });
+            Ok(with_card_details(answer, "fund_bill_list", o))
         })
     }
 
@@ -618,7 +645,7 @@ impl AlipaySim {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| o.out_trade_no.clone());
             let response = |o: &Order, change: &str, at: Option<OffsetDateTime>| {
-                node(&wire::TradeRefundResponse {
+                let answer = node(&wire::TradeRefundResponse {
                     status: ResponseStatus::success(),
                     trade_no: Some(o.transaction_id.clone()),
                     out_trade_no: Some(o.out_trade_no.clone()),
@@ -626,13 +653,15 @@ impl AlipaySim {
                     fund_change: Some(change.into()),
                     refund_fee: Some(yuan(o.refunded().minor_units())),
                     gmt_refund_pay: at.map(ymdhms),
+                    // The money goes back the way it came.
                     refund_detail_item_list: vec![wire::FundBill {
-                        fund_channel: "ALIPAYACCOUNT".into(),
+                        fund_channel: o.wallet.alipay_fund().0.into(),
                         amount: yuan(amount),
                         real_amount: Some(yuan(amount)),
                     }],
                     send_back_fee: Some(yuan(amount)),
-                })
+                });
+                with_card_details(answer, "refund_detail_item_list", o)
             };
             if let Some(r) = o.refunds.iter().find(|r| r.out_refund_no == req_no) {
                 if r.amount.minor_units() != amount {
@@ -835,7 +864,7 @@ impl AlipaySim {
         &self,
         shared: &Shared,
         trade_no: &str,
-        payer: Option<&str>,
+        pay: &crate::PayAs,
     ) -> Option<Order> {
         let now = shared.now();
         let app = self.setup.app_id().to_owned();
@@ -847,9 +876,10 @@ impl AlipaySim {
             o.status = OrderStatus::Success;
             o.paid_at = Some(now);
             o.auto_pay_at = None;
-            if let Some(p) = payer.filter(|p| !p.is_empty()) {
+            if let Some(p) = pay.payer.as_deref().filter(|p| !p.is_empty()) {
                 o.payer = Some(p.to_owned());
             }
+            o.wallet = pay.wallet.clone();
             if let Some(m) = o.extra.as_object_mut() {
                 m.insert("scanned".into(), json!(true));
             }
@@ -915,8 +945,9 @@ impl AlipaySim {
                 s
             }),
             gmt_close: (status == "TRADE_CLOSED").then(|| ymdhms(now)),
-            fund_bill_list: is_paid
-                .then(|| format!(r#"[{{"amount":"{total}","fundChannel":"ALIPAYACCOUNT"}}]"#)),
+            fund_bill_list: is_paid.then(|| {
+                json!([{"amount": total, "fundChannel": o.wallet.alipay_fund().0}]).to_string()
+            }),
             voucher_detail_list: None,
             passback_params: extra_str(o, "passback_params"),
         };

@@ -50,9 +50,10 @@ fn cashier_page(o: &Order) -> MockResponse {
     let t = esc(&o.transaction_id);
     let actions = if o.status.is_open() {
         format!(
-            "<form method=\"post\" action=\"/alipay/cashier/{t}/pay\"><label>买家 user_id <input name=\"buyer_id\" value=\"{}\"></label> <button type=\"submit\">确认付款</button></form>\
+            "<form method=\"post\" action=\"/alipay/cashier/{t}/pay\"><label>买家 user_id <input name=\"buyer_id\" value=\"{}\"></label> {} <button type=\"submit\">确认付款</button></form>\
              <form method=\"post\" action=\"/alipay/cashier/{t}/abandon\"><button type=\"submit\">放弃付款</button></form>",
-            esc(&ops::buyer(o))
+            esc(&ops::buyer(o)),
+            crate::page::wallet_select(o.channel)
         )
     } else {
         String::new()
@@ -175,11 +176,19 @@ impl AlipaySim {
                     .filter_map(|p| p.split_once('='))
                     .map(|(k, v)| (percent_decode(k, true), percent_decode(v, true)))
                     .collect();
-                let payer = form
-                    .iter()
-                    .find(|(k, _)| k == "buyer_id")
-                    .map(|(_, v)| v.as_str());
-                let Some(o) = self.pay_trade(shared, t, payer) else {
+                let field = |name: &str| {
+                    form.iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.trim())
+                        .filter(|v| !v.is_empty())
+                };
+                let pay = crate::PayAs {
+                    payer: field("buyer_id").map(str::to_owned),
+                    wallet: field("wallet")
+                        .and_then(|w| w.parse().ok())
+                        .unwrap_or_default(),
+                };
+                let Some(o) = self.pay_trade(shared, t, &pay) else {
                     return get(t, false).map_or_else(not_found, |o| cashier_page(&o));
                 };
                 match extra_str(&o, "return_url") {

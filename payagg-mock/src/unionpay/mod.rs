@@ -529,6 +529,7 @@ impl UnionpaySim {
             fingerprint: String::new(),
             auto_pay_at: None,
             reverse_recalls: 0,
+            wallet: crate::Wallet::Balance,
         };
         txns.insert(key, txn.clone());
         drop(txns);
@@ -695,14 +696,20 @@ impl UnionpaySim {
         out.insert(f::QUERY_ID.into(), query_id);
         let resp = self.answer(method, out);
         // Back transactions notify on success and failure; this one succeeded at once.
-        if let Some(o) = self.notification(&txn, now) {
+        if let Some(o) = self.notification(&txn, now, None) {
             shared.notifier.dispatch(o);
         }
         Ok(resp)
     }
 
     /// The fields of a finished transaction, as in its notification and query answer.
-    fn result_fields(&self, t: &Txn, done: OffsetDateTime) -> Fields {
+    /// `card`: the payer's card, reported (masked) as `accNo` on consumes.
+    fn result_fields(
+        &self,
+        t: &Txn,
+        done: OffsetDateTime,
+        card: Option<&crate::wallet::UnionpayCard>,
+    ) -> Fields {
         let mut out = Fields::new();
         let mut put = |k: &str, v: &str| {
             out.insert(k.to_owned(), v.to_owned());
@@ -730,12 +737,21 @@ impl UnionpaySim {
         if let Some(o) = &t.orig_qry_id {
             put(f::ORIG_QRY_ID, o);
         }
+        if let Some(c) = card {
+            put(f::ACC_NO, &c.masked);
+            put("issuerIdentifyMode", "0");
+        }
         out
     }
 
-    fn notification(&self, t: &Txn, done: OffsetDateTime) -> Option<Outgoing> {
+    fn notification(
+        &self,
+        t: &Txn,
+        done: OffsetDateTime,
+        card: Option<&crate::wallet::UnionpayCard>,
+    ) -> Option<Outgoing> {
         let url = t.back_url.clone()?;
-        let mut fields = self.result_fields(t, done);
+        let mut fields = self.result_fields(t, done, card);
         resp_msg_fields(&mut fields, "00", OK_MSG);
         let signed = self.sign(t.method, fields);
         let event_type = match t.txn_type.as_str() {
@@ -765,7 +781,7 @@ impl UnionpaySim {
         let txn = lock(&self.txns)
             .get(&(order.merchant.clone(), order.out_trade_no.clone()))
             .cloned()?;
-        self.notification(&txn, order.paid_at?)
+        self.notification(&txn, order.paid_at?, Some(&order.wallet.unionpay_card()))
     }
 
     /// The signed fields a browser posts to frontUrl after a successful payment.
@@ -774,7 +790,8 @@ impl UnionpaySim {
             .get(&(order.merchant.clone(), order.out_trade_no.clone()))
             .cloned()?;
         let url = txn.front_url.clone()?;
-        let mut fields = self.result_fields(&txn, order.paid_at?);
+        let mut fields =
+            self.result_fields(&txn, order.paid_at?, Some(&order.wallet.unionpay_card()));
         resp_msg_fields(&mut fields, "00", OK_MSG);
         Some((url, self.sign(txn.method, fields)))
     }
@@ -798,6 +815,7 @@ impl UnionpaySim {
         let mut out = Self::echo(req);
         out.remove(f::TXN_AMT);
         resp_msg_fields(&mut out, "00", OK_MSG);
+        let mut card = None;
         let (orig_code, orig_msg, done) = if txn.txn_type == codes::TXN_CONSUME {
             let order = shared
                 .store
@@ -805,6 +823,7 @@ impl UnionpaySim {
                     book.get_mut(Channel::Unionpay, &mer, order_id).cloned()
                 })
                 .ok_or_else(Reject::not_found)?;
+            card = Some(order.wallet.unionpay_card());
             match order.status {
                 OrderStatus::Success => ("00", OK_MSG.to_owned(), order.paid_at),
                 OrderStatus::NotPaid | OrderStatus::UserPaying => (
@@ -823,7 +842,7 @@ impl UnionpaySim {
             ("00", OK_MSG.to_owned(), txn.done_at)
         };
         match done {
-            Some(at) => out.extend(self.result_fields(&txn, at)),
+            Some(at) => out.extend(self.result_fields(&txn, at, card.as_ref())),
             None => {
                 for (k, v) in [
                     (f::BIZ_TYPE, txn.biz_type.as_str()),
@@ -855,15 +874,30 @@ impl UnionpaySim {
                 .and_then(|v| u64::try_from(v).ok())
                 .unwrap_or(0)
         };
+        // The card of a consume, by orderId; refunds and cancels go back to it.
+        let card = |order_id: &str| {
+            orders
+                .iter()
+                .find(|o| {
+                    o.channel == Channel::Unionpay
+                        && o.merchant == mer
+                        && o.out_trade_no == order_id
+                })
+                .map_or(crate::Wallet::Balance, |o| o.wallet.clone())
+                .unionpay_card()
+        };
         let mut rows: Vec<(OffsetDateTime, zm::Row)> = Vec::new();
         for t in txns.values() {
             let base = |code, done, reverse, orig: Option<&Txn>| {
+                let c = card(orig.map_or(t.order_id.as_str(), |o| o.order_id.as_str()));
                 (
                     done,
                     zm::Row {
                         code,
                         trace_no: t.trace_no.clone(),
                         trace_time: t.trace_time.clone(),
+                        acc_no: c.masked,
+                        card_type: c.card_type,
                         amount: t.amount,
                         channel_type: t.channel_type.clone(),
                         query_id: t.query_id.clone(),

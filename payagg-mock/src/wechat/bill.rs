@@ -152,6 +152,8 @@ struct Row {
     out_trade_no: String,
     openid: String,
     trade_type: String,
+    /// 付款银行: the payer's `bank_type`.
+    bank_type: String,
     description: String,
     attach: String,
     /// Payment: the order amount; refund: the refunded amount (both positive).
@@ -303,7 +305,7 @@ impl Row {
             "用户标识" => self.openid.clone(),
             "交易类型" => self.trade_type.clone(),
             "交易状态" => if r.is_some() { "REFUND" } else { "SUCCESS" }.into(),
-            "付款银行" => "OTHERS".into(),
+            "付款银行" => self.bank_type.clone(),
             "货币种类" => "CNY".into(),
             "应结订单金额" => yuan(settle),
             "退款金额" => yuan(refund),
@@ -360,6 +362,7 @@ fn rows(orders: &[Order]) -> Vec<Row> {
             transaction_id: o.transaction_id.clone(),
             out_trade_no: o.out_trade_no.clone(),
             openid: o.payer.clone().unwrap_or_default(),
+            bank_type: o.wallet.wechat_bank_type(),
             trade_type: o.trade_type.clone(),
             description: o.description.clone(),
             attach: o.attach.clone().unwrap_or_default(),
@@ -414,6 +417,7 @@ fn apply(rows: &mut Vec<Row>, date: Date, kinds: &[BillDiscrepancy]) {
                     out_trade_no: String::new(),
                     openid: String::new(),
                     trade_type: "NATIVE".into(),
+                    bank_type: "OTHERS".into(),
                     description: "payagg-mock extra row".into(),
                     attach: String::new(),
                     fen: 0,

@@ -811,6 +811,7 @@ impl WechatSim {
                 fingerprint,
                 auto_pay_at: None,
                 reverse_recalls: 0,
+                wallet: crate::Wallet::Balance,
             });
             Ok(prepay)
         })?;
@@ -1339,7 +1340,7 @@ fn transaction(o: &Order) -> wire::Transaction {
         trade_type: paid.then(|| o.trade_type.clone()),
         trade_state: state.into(),
         trade_state_desc: Some(desc.into()),
-        bank_type: paid.then(|| "OTHERS".into()),
+        bank_type: paid.then(|| o.wallet.wechat_bank_type()),
         attach: o.attach.clone(),
         success_time: o.paid_at.map(rfc3339),
         payer: o

@@ -110,7 +110,7 @@ fn paid_fields(a: Answer, o: &Order) -> Answer {
     a.set("openid", o.payer.clone().unwrap_or_default())
         .set("is_subscribe", "N")
         .set("trade_type", o.trade_type.clone())
-        .set("bank_type", "OTHERS")
+        .set("bank_type", o.wallet.wechat_bank_type())
         .set("fee_type", "CNY")
         .set("total_fee", fee.clone())
         .set("cash_fee_type", "CNY")
@@ -280,6 +280,7 @@ impl WechatSim {
             auto_pay_at: (kind == Code::PasswordThenSuccess)
                 .then(|| now + Duration::seconds(PASSWORD_SECS)),
             reverse_recalls: u32::from(kind == Code::PasswordHeldRecall),
+            wallet: crate::Wallet::Balance,
         };
         let answer = match kind {
             Code::Success => paid_fields(Answer::ok(), &order).set("out_trade_no", no),
