@@ -90,6 +90,9 @@ enum Source {
         records: Vec<StatementRecord>,
         len: u64,
     },
+    /// A plain (not gzipped) WeChat bill, read line by line from its file whenever its
+    /// records are asked for: a month's bill is never held in memory.
+    Stream { len: u64 },
 }
 
 impl Loaded {
@@ -98,6 +101,24 @@ impl Loaded {
         match &self.source {
             Source::Lazy { data, parser } => parser.records(data),
             Source::Bank { records, .. } => Box::new(records.iter().cloned().map(Ok)),
+            Source::Stream { .. } => {
+                let file = match std::fs::File::open(&self.path) {
+                    Ok(f) => std::io::BufReader::with_capacity(256 << 10, f),
+                    Err(e) => {
+                        let e = payagg::Error::Decode(
+                            payagg::error::DecodeError::new("cannot open the file again")
+                                .with_source(e),
+                        );
+                        return Box::new(std::iter::once(Err(e)));
+                    }
+                };
+                match self.format {
+                    Format::WechatFundFlow => {
+                        payagg::wechat::bill::FundFlowBillParser::new().read_records(file)
+                    }
+                    _ => payagg::wechat::bill::TradeBillParser::new().read_records(file),
+                }
+            }
         }
     }
 
@@ -110,13 +131,16 @@ impl Loaded {
     pub(crate) fn len(&self) -> u64 {
         match &self.source {
             Source::Lazy { data, .. } => u64::try_from(data.len()).unwrap_or(u64::MAX),
-            Source::Bank { len, .. } => *len,
+            Source::Bank { len, .. } | Source::Stream { len } => *len,
         }
     }
 }
 
 /// Read `path`, recognise it and prepare its parser.
 pub(crate) fn load(path: &Path, opts: &DetectOptions) -> Result<Loaded, CliError> {
+    if let Some(loaded) = wechat_stream(path)? {
+        return Ok(loaded);
+    }
     let raw = std::fs::read(path).map_err(|e| CliError::file(path, format!("cannot read: {e}")))?;
     let raw = if raw.starts_with(&[0x1f, 0x8b]) {
         gunzip(path, &raw)?
@@ -124,6 +148,44 @@ pub(crate) fn load(path: &Path, opts: &DetectOptions) -> Result<Loaded, CliError
         raw
     };
     recognise(path, raw, opts)
+}
+
+/// A plain WeChat bill, recognised from its first 64 KiB as [`recognise`] would, to be
+/// streamed from the file; `None` for anything else (which is then read whole).
+fn wechat_stream(path: &Path) -> Result<Option<Loaded>, CliError> {
+    let cannot = |e: std::io::Error| CliError::file(path, format!("cannot read: {e}"));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let len = file.metadata().map_err(cannot)?.len();
+    let mut head = Vec::with_capacity(64 << 10);
+    (&mut file)
+        .take(64 << 10)
+        .read_to_end(&mut head)
+        .map_err(cannot)?;
+    if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"PK") {
+        return Ok(None);
+    }
+    let line = first_line(&head);
+    let format = match wechat_format(line) {
+        Some(f) => f,
+        None => return Ok(None),
+    };
+    Ok(Some(Loaded {
+        path: path.to_owned(),
+        format,
+        source: Source::Stream { len },
+    }))
+}
+
+/// The WeChat bill whose header line `head` is.
+fn wechat_format(head: &[u8]) -> Option<Format> {
+    if contains(head, "交易时间") && (contains(head, "微信订单号") || contains(head, "商户订单号"))
+    {
+        Some(Format::WechatTrade)
+    } else if contains(head, "记账时间") && contains(head, "收支类型") {
+        Some(Format::WechatFundFlow)
+    } else {
+        None
+    }
 }
 
 fn gunzip(path: &Path, raw: &[u8]) -> Result<Vec<u8>, CliError> {
@@ -220,22 +282,24 @@ fn recognise(path: &Path, raw: Vec<u8>, opts: &DetectOptions) -> Result<Loaded, 
         return zip_file(path, &raw);
     }
     let head = first_line(&raw);
-    if contains(head, "交易时间") && (contains(head, "微信订单号") || contains(head, "商户订单号"))
-    {
-        return Ok(loaded(
-            path,
-            Format::WechatTrade,
-            raw,
-            Arc::new(payagg::wechat::bill::TradeBillParser::new()),
-        ));
-    }
-    if contains(head, "记账时间") && contains(head, "收支类型") {
-        return Ok(loaded(
-            path,
-            Format::WechatFundFlow,
-            raw,
-            Arc::new(payagg::wechat::bill::FundFlowBillParser::new()),
-        ));
+    match wechat_format(head) {
+        Some(Format::WechatTrade) => {
+            return Ok(loaded(
+                path,
+                Format::WechatTrade,
+                raw,
+                Arc::new(payagg::wechat::bill::TradeBillParser::new()),
+            ));
+        }
+        Some(_) => {
+            return Ok(loaded(
+                path,
+                Format::WechatFundFlow,
+                raw,
+                Arc::new(payagg::wechat::bill::FundFlowBillParser::new()),
+            ));
+        }
+        None => {}
     }
     let window = &raw[..raw.len().min(4096)];
     let head_text = payagg::alipay::bill::decode_gbk(window);

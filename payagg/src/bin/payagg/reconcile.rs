@@ -149,16 +149,30 @@ fn reconciler(
     path: &Path,
     bar: &dyn Fn(u64, &str) -> Progress,
 ) -> Result<Reconciler, CliError> {
-    let raw = std::fs::read(path).map_err(|e| CliError::file(path, format!("cannot read: {e}")))?;
-    let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
-    // Spreadsheets on Chinese Windows save CSV in GBK; everything else is UTF-8.
-    let text: std::borrow::Cow<'_, [u8]> = match std::str::from_utf8(body) {
-        Ok(_) => std::borrow::Cow::Borrowed(body),
-        Err(_) => std::borrow::Cow::Owned(payagg::alipay::bill::decode_gbk(body).into_bytes()),
-    };
+    let cannot = |e: std::io::Error| CliError::file(path, format!("cannot read: {e}"));
     let name = path.display().to_string();
-    let progress = bar(u64::try_from(text.len()).unwrap_or(u64::MAX), &name);
-    let rows = BooksCsv::new(ProgressRead::new(&text[..], &progress), &name)
+    // Spreadsheets on Chinese Windows save CSV in GBK; everything else is UTF-8, and is
+    // streamed from the file (checked first, a chunk at a time) rather than held whole.
+    let source: Box<dyn std::io::Read> = if is_utf8_file(path).map_err(cannot)? {
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        let mut file = std::io::BufReader::with_capacity(256 << 10, file);
+        // Past the BOM, as the header is read.
+        let bom = std::io::BufRead::fill_buf(&mut file)
+            .map_err(cannot)?
+            .starts_with(b"\xEF\xBB\xBF");
+        if bom {
+            std::io::BufRead::consume(&mut file, 3);
+        }
+        Box::new(file)
+    } else {
+        let raw = std::fs::read(path).map_err(cannot)?;
+        let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
+        let text = payagg::alipay::bill::decode_gbk(body).into_bytes();
+        Box::new(std::io::Cursor::new(text))
+    };
+    let len = std::fs::metadata(path).map_or(u64::MAX, |m| m.len());
+    let progress = bar(len, &name);
+    let rows = BooksCsv::new(ProgressRead::new(source, &progress), &name)
         .map_err(|e| CliError::file_error(path, &e))?;
     let mut failed = None;
     let books = rows.map_while(|r| match r {
@@ -174,6 +188,32 @@ fn reconciler(
         return Err(CliError::file_error(path, &e));
     }
     r.map_err(|e| CliError::file_error(path, &e))
+}
+
+/// Whether the file at `path` is UTF-8 (BOM or not), read a chunk at a time.
+fn is_utf8_file(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    // Bytes of a character cut by the previous chunk's end, moved to the front.
+    let mut carry = 0;
+    loop {
+        let n = file.read(&mut buf[carry..])?;
+        if n == 0 {
+            return Ok(carry == 0);
+        }
+        let filled = carry + n;
+        match std::str::from_utf8(&buf[..filled]) {
+            Ok(_) => carry = 0,
+            // Cut mid-character at the end: keep its bytes for the next chunk.
+            Err(e) if e.error_len().is_none() => {
+                let at = e.valid_up_to();
+                buf.copy_within(at..filled, 0);
+                carry = filled - at;
+            }
+            Err(_) => return Ok(false),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1077,6 +1117,29 @@ mod tests {
             push_amount(&mut b, ExactAmount::parse(a).unwrap());
             assert_eq!(b, want.as_bytes(), "{a}");
         }
+    }
+
+    #[test]
+    fn utf8_files_are_told_from_gbk_across_chunk_ends() {
+        let dir = std::env::temp_dir().join(format!("payagg-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("books.csv");
+        // A three-byte character cut by the 1 MiB chunk end, at every offset.
+        for pad in 0..3 {
+            let mut text = "a".repeat((1 << 20) - 1 - pad);
+            text.push_str("退款,x\n");
+            std::fs::write(&p, &text).unwrap();
+            assert!(is_utf8_file(&p).unwrap(), "{pad}");
+        }
+        std::fs::write(&p, b"\xEF\xBB\xBFmerchant_order_no\n").unwrap();
+        assert!(is_utf8_file(&p).unwrap());
+        // 退款 in GBK.
+        std::fs::write(&p, b"merchant_order_no,kind\nA1,\xCD\xCB\xBF\xEE\n").unwrap();
+        assert!(!is_utf8_file(&p).unwrap());
+        // Cut at the very end of the file: not UTF-8.
+        std::fs::write(&p, &"退".as_bytes()[..2]).unwrap();
+        assert!(!is_utf8_file(&p).unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
