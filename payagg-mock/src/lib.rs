@@ -7,10 +7,29 @@
 //! | channel | base paths on the simulator's base URL |
 //! | --- | --- |
 //! | WeChat Pay | APIv3 `/v3/…`; APIv2 payment codes `/pay/micropay`, `/pay/orderquery`, `/secapi/pay/reverse` |
-//! | Alipay | `/gateway.do` (classic gateway), `/downloadBillFile.resource` (bill files), `/alipay/…` (QR code and cashier pages) |
+//! | Alipay | `/gateway.do` (classic gateway), `/v3/alipay/…` (v3 REST API, same state), `/downloadBillFile.resource` (bill files), `/alipay/…` (QR code and cashier pages) |
 //! | UnionPay (ACP 5.1.0) | `/gateway/api/frontTransReq.do`, `backTransReq.do`, `appTransReq.do`, `queryTrans.do`, `fileTransfer.do`; `POST /` with `txnType=76` (file transfer) |
 //!
 //! plus the control API under `/__mock/` and the payer's page at `/`.
+//!
+//! ## Payers and wallets
+//!
+//! A control call (or [`MockServer::pay`], [`MockServer::pay_as`], [`MockServer::scan`],
+//! [`MockServer::scan_as`], the payer page) pays an order as a payer (WeChat openid, Alipay
+//! `2088…` user id) with a [`Wallet`]: the balance (the default), a debit or credit card of a
+//! bank, or Alipay 花呗. Each channel reports it as it really does: WeChat `bank_type`
+//! (`OTHERS`, `CMB_DEBIT`, `ICBC_CREDIT`, …) in queries, notifications, APIv2 answers and the
+//! trade bill's 付款银行; Alipay `fund_bill_list` (`ALIPAYACCOUNT`, `PCREDIT`, `BANKCARD` with
+//! `fund_type` and `bank_code`, the whole amount) in pay and query answers and the
+//! notification (`fundChannel`), and refunds go back the same way (the Alipay trade bill has
+//! no funding column); UnionPay `accNo` masked to its first and last four digits (the ACP
+//! test debit or credit card) in notifications and query answers, and the ZM file's 主账号 and
+//! 支付卡类型 (`01` debit, `02` credit). A wallet the channel lacks (花呗 on WeChat or
+//! UnionPay) is refused (`400`, [`MockErrorKind::InvalidInput`]).
+//!
+//! Every channel's notifications can be held, released newest first (out of order) and
+//! duplicated on demand ([`Notifier::hold`], [`Notifier::release`],
+//! [`Notifier::set_duplicates`], or the `/__mock/notifications/…` routes).
 //!
 //! ## Quick start (library)
 //!
@@ -144,7 +163,7 @@
 //! `REVERSE_EXPIRE` after 7 days and `ORDERNOTEXIST` for unknown orders. orderquery reports
 //! `trade_state` for any WeChat order of the merchant.
 //!
-//! ## Alipay (`/gateway.do`)
+//! ## Alipay (`/gateway.do`, `/v3/alipay/…`)
 //!
 //! - **Request verification exactly as Alipay does**: RSA2 (SHA256withRSA) `sign` over every
 //!   query and form parameter except `sign` and `sign_type`, sorted, `charset` honoured
@@ -182,15 +201,27 @@
 //! | `2816` | `ACQ.SYSTEM_ERROR` | the payment did go through: a query finds `TRADE_SUCCESS` |
 //! | anything else | `10000` paid at once | |
 //!
+//! - **v3 REST API** (`/v3/alipay/trade/{pay,precreate,query,close,cancel,refund}`,
+//!   `…/trade/fastpay/refund/query`, `…/fund/trans/uni/transfer`, `…/fund/trans/common/query`,
+//!   `…/data/dataservice/bill/downloadurl/query`): the `Authorization:
+//!   ALIPAY-SHA256withRSA …` header checked (millisecond timestamp, certificate SNs), answers
+//!   signed with `alipay-timestamp` / `alipay-nonce` / `alipay-signature`, over the same
+//!   orders, refunds, transfers and bills as the classic gateway.
+//!
 //! Bill discrepancies: [`MockServer::inject_alipay_bill_discrepancy`] or
-//! `POST /__mock/bills/alipay/discrepancies`.
+//! `POST /__mock/bills/alipay/discrepancies`, the same four kinds as WeChat's, applied to the
+//! 业务明细 file (the summary and footers still add up).
 //!
 //! ## UnionPay (ACP 5.1.0, `/gateway/api/…`)
 //!
 //! - **Request verification**: `certId` must be the merchant signing certificate's decimal
 //!   serial (from the PFX `init` writes, [`UnionpaySetup`]) and `signature` must verify
 //!   (`signMethod=01`, RSA-SHA256), or the secure key for `signMethod=11` / `12`; failures
-//!   answer the real `respCode`s.
+//!   answer the real `respCode`s. A request's own `txnTime` (consume, refund, cancel, file
+//!   transfer; not a query's, which names the original) must be within 15 minutes of the
+//!   simulator clock in Beijing time, else `respCode=10` `txnTime无效[txnTime][9100002]`
+//!   (the official kits say only "must be the current time, or txnTime is invalid"; the window
+//!   and the code are the simulator's choice).
 //! - **Answer signing**: every answer and notification carries `signPubKeyCert`, a signer
 //!   certificate (CN `041@…@中国银联股份有限公司@…`) chained to the simulator's own middle and
 //!   root, which `init` writes as `acp_test_middle.cer` and `acp_test_root.cer`.
@@ -219,7 +250,8 @@
 //! `wechat.reverse`, `wechat.other`. Alipay: `alipay.precreate`, `alipay.pay`,
 //! `alipay.page_pay`, `alipay.query`, `alipay.close`, `alipay.cancel`, `alipay.refund`,
 //! `alipay.refund_query`, `alipay.transfer`, `alipay.transfer_query`, `alipay.bill`,
-//! `alipay.bill_download`, `alipay.cert_download`, `alipay.cashier`, `alipay.other`.
+//! `alipay.bill_download`, `alipay.cert_download`, `alipay.cashier`, `alipay.other` (the v3
+//! REST paths use the same names; an unknown `/v3/alipay/…` path is `alipay.v3`).
 //! UnionPay: `unionpay.front`, `unionpay.back`, `unionpay.app`, `unionpay.query`,
 //! `unionpay.file`. The control API is never faulted. On the APIv2 endpoints
 //! `SYSTEM_ERROR` is `return_code=FAIL`. Probes on notifications:
@@ -276,8 +308,9 @@
 //! ## Payer's web page
 //!
 //! `GET /` is a plain HTML page (no scripts) listing the open orders of every channel, newest
-//! first, with Pay, Fail and Expire buttons (and Scan for orders with a QR code: WeChat
-//! Native, Alipay precreate), a form to scan any QR code URL as a chosen payer, and the WeChat
+//! first, with Pay (with a select of the channel's wallets), Fail and Expire buttons (and Scan
+//! for orders with a QR code: WeChat Native, Alipay precreate), a form to scan any QR code URL
+//! as a chosen payer and wallet, and the WeChat
 //! transfer bills waiting for the payee, with Confirm and Fail buttons. Each is a form posting
 //! to the control API (`/__mock/orders/{channel}/{out_trade_no}/{action}?return=/`,
 //! `/__mock/scan?return=/`,

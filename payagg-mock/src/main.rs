@@ -133,7 +133,7 @@ fn banner(base: &str) -> String {
     format!(
         "payagg-mock: serving WeChat Pay, Alipay and UnionPay at {base}\n\
          \x20 WeChat Pay  APIv3 {base}/v3/… ; APIv2 payment codes {base}/pay/micropay, /pay/orderquery, /secapi/pay/reverse\n\
-         \x20 Alipay      gateway {base}/gateway.do ; bill files {base}/downloadBillFile.resource ; cashier {base}/alipay/…\n\
+         \x20 Alipay      gateway {base}/gateway.do ; v3 REST {base}/v3/alipay/… ; bill files {base}/downloadBillFile.resource ; cashier {base}/alipay/…\n\
          \x20 UnionPay    gateway {base}/gateway/api/{{frontTransReq,backTransReq,appTransReq,queryTrans,fileTransfer}}.do ; file transfer {base}/\n\
          payagg-mock: control API at {base}/__mock/, payer page at {base}/ (Ctrl-C to stop)\n"
     )
@@ -216,6 +216,7 @@ mod tests {
             "http://127.0.0.1:9/v3/",
             "http://127.0.0.1:9/pay/micropay",
             "http://127.0.0.1:9/gateway.do",
+            "http://127.0.0.1:9/v3/alipay/",
             "http://127.0.0.1:9/gateway/api/{frontTransReq,",
             "http://127.0.0.1:9/__mock/",
         ] {
