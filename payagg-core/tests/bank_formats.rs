@@ -259,13 +259,28 @@ fn csv_gbk_signed_and_indicator() {
         st.entries[0].memo.as_deref(),
         Some("微信支付结算 1900000109")
     );
-    // Explicit GBK works too; UTF-8 forced on GBK bytes fails to find the header.
+    // Explicit GBK works too; UTF-8 forced on GBK bytes is a wrong encoding at the line of
+    // the first byte that is not UTF-8.
     let mut p = BankCsvProfile::default();
     p.encoding = CsvEncoding::Gbk;
     assert_eq!(p.parse(&gbk, "ccb-gbk.csv").unwrap().entries.len(), 3);
     let mut p = BankCsvProfile::default();
     p.encoding = CsvEncoding::Utf8;
-    assert!(p.parse(&gbk, "ccb-gbk.csv").is_err());
+    let e = p.parse(&gbk, "ccb-gbk.csv").unwrap_err();
+    let Error::Decode(d) = &e else { panic!("{e}") };
+    let first_bad = std::str::from_utf8(&gbk).unwrap_err().valid_up_to();
+    let line = 1 + gbk[..first_bad].iter().filter(|&&b| b == b'\n').count();
+    assert_eq!(d.location(), Some(format!("ccb-gbk.csv:{line}").as_str()));
+    assert!(e.to_string().contains("wrong encoding"), "{e}");
+    // ASCII first lines, GBK later: the line of the first GBK byte.
+    let mut mixed = b"Account,6222\nOpening,1000.00\n".to_vec();
+    mixed.extend_from_slice(&gbk);
+    let e = p.parse(&mixed, "mixed.csv").unwrap_err();
+    let Error::Decode(d) = &e else { panic!("{e}") };
+    assert_eq!(
+        d.location(),
+        Some(format!("mixed.csv:{}", line + 2).as_str())
+    );
 
     // ICBC-style: amount + 借贷标志, dates YYYYMMDD, no labels (running balance only).
     let icbc = "交易日期,借贷标志,发生额,余额,对方户名,用途\n\

@@ -429,50 +429,143 @@ async fn mock_bill_with_a_changed_amount_still_unifies() {
     assert_eq!(a["gross"], "11.00");
 }
 
+/// A ZIP of one stored file, as a channel would send it.
+fn zip_of(name: &str, body: &[u8]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file(name, opts).unwrap();
+    std::io::Write::write_all(&mut w, body).unwrap();
+    w.finish().unwrap().into_inner()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_names_the_file_and_line_and_exits_2() {
     let dir = scratch("bad_input");
-    let (plain, gz, _) = mock_bill(None).await;
+    let (plain, gz, date) = mock_bill(None).await;
     let text = String::from_utf8(plain.clone()).unwrap();
-    let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
+    // (file name, bytes, what the message must say besides the file's name, its location).
+    let mut cases: Vec<(&str, Vec<u8>, &str, String)> = Vec::new();
     // Cut inside the second row.
     let cut = text.match_indices("\r\n").nth(1).unwrap().0 + 30;
-    cases.push(("truncated.csv", plain[..cut].to_vec(), "line 3"));
+    cases.push(("truncated.csv", plain[..cut].to_vec(), "", "line 3".into()));
     // Cut before the summary: rows are whole, the summary is missing.
     let before_summary = text.find("总交易单数").unwrap();
-    cases.push(("no_summary.csv", plain[..before_summary].to_vec(), "line"));
-    cases.push(("truncated.csv.gz", gz[..gz.len() / 2].to_vec(), "gzip"));
+    let rows = text[..before_summary].matches("\r\n").count();
+    cases.push((
+        "no_summary.csv",
+        plain[..before_summary].to_vec(),
+        "summary",
+        // The last line the file has.
+        format!("line {rows}"),
+    ));
+    // A gzip cut in half: the line of the decompressed text where it breaks.
+    let half = &gz[..gz.len() / 2];
+    let mut inflated = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(half), &mut inflated);
+    let gz_line = 1 + inflated.iter().filter(|&&b| b == b'\n').count();
+    cases.push((
+        "truncated.csv.gz",
+        half.to_vec(),
+        "gzip",
+        format!("line {gz_line} of the decompressed text"),
+    ));
     let bad_amount = text.replacen("`10.00", "`1O.00", 1).into_bytes();
-    cases.push(("bad_amount.csv", bad_amount, "line 2"));
-    // Wrong encoding: the same bill in GBK (交易时间 = bd bb d2 d7 ca b1 bc e4).
+    cases.push(("bad_amount.csv", bad_amount, "", "line 2".into()));
+    // Wrong encoding: a WeChat bill in GBK (交易时间 = bd bb d2 d7 ca b1 bc e4).
     let mut gbk =
         b"\xbd\xbb\xd2\xd7\xca\xb1\xbc\xe4,\xce\xa2\xd0\xc5\xb6\xa9\xb5\xa5\xba\xc5\r\n".to_vec();
     gbk.extend_from_slice(b"`2024-01-01 00:00:00,`1\r\n");
-    cases.push(("gbk.csv", gbk, "encoding"));
-    cases.push(("unknown.txt", b"hello, world\n".to_vec(), "unknown layout"));
-    cases.push(("empty.csv", Vec::new(), "empty"));
+    cases.push(("gbk.csv", gbk, "encoding", "line 1".into()));
     cases.push((
-        "truncated.zip",
+        "unknown.txt",
+        b"hello, world\n".to_vec(),
+        "unknown layout",
+        "line 1".into(),
+    ));
+    cases.push(("empty.csv", Vec::new(), "empty", "line 1".into()));
+    cases.push(("blank.csv", b" \r\n\r\n".to_vec(), "empty", "line 1".into()));
+    // A ZIP has no lines: the message names the byte where its directory should be.
+    cases.push((
+        "header_only.zip",
         b"PK\x03\x04\x14\x00\x00\x00".to_vec(),
         "ZIP",
+        "byte 8".into(),
     ));
-    cases.push(("fileContent.txt", b"eJwLAAAAAAAA".to_vec(), "fileContent"));
+    let whole = zip_of("bill.csv", &plain);
+    let cut_zip = whole[..whole.len() / 2].to_vec();
+    let at = format!("byte {}", cut_zip.len());
+    cases.push(("truncated.zip", cut_zip, "ZIP", at));
+    cases.push((
+        "fileContent.txt",
+        b"\neJwLAAAAAAAA".to_vec(),
+        "fileContent",
+        "line 2".into(),
+    ));
     let mut zm = vec![b' '; 300];
     zm[..3].copy_from_slice(b"S22");
     zm.extend_from_slice(&[b'0'; 400]);
-    cases.push(("INN24010588ZM_777290058110048", zm, "line 1"));
-    for (name, bytes, needle) in &cases {
+    cases.push(("INN24010588ZM_777290058110048", zm, "", "line 1".into()));
+    // Unbalanced bank statements: the closing balance's line.
+    cases.push((
+        "unbalanced.sta",
+        MT940.replace("1008,94", "1008,95").into_bytes(),
+        "does not balance",
+        ":9".into(),
+    ));
+    cases.push((
+        "unbalanced.xml",
+        CAMT053.replace("1009.94", "1009.95").into_bytes(),
+        "does not balance",
+        ":6".into(),
+    ));
+    let books = dir.join("books.csv");
+    std::fs::write(&books, mock_books(date)).unwrap();
+    for (name, bytes, needle, at) in &cases {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         let out = dir.join("out.csv");
-        let o = payagg(&["statement", "unify", s(&path), "-o", s(&out)]);
-        let err = stderr(&o);
-        assert_eq!(code(&o), 2, "{name}: {err}");
-        assert!(!err.contains("panicked"), "{name}: {err}");
-        assert!(err.contains(s(&path)), "{name}: {err}");
-        assert!(err.contains(needle), "{name}: {needle:?} not in {err}");
+        let report = dir.join("report.csv");
+        // The same file through both commands.
+        for o in [
+            payagg(&["statement", "unify", s(&path), "-o", s(&out)]),
+            payagg(&[
+                "reconcile",
+                "--books",
+                s(&books),
+                "--statement",
+                s(&path),
+                "-o",
+                s(&report),
+            ]),
+        ] {
+            let err = stderr(&o);
+            assert_eq!(code(&o), 2, "{name}: {err}");
+            assert!(!err.contains("panicked"), "{name}: {err}");
+            assert!(
+                err.starts_with(&format!("payagg: {}", s(&path))),
+                "{name}: {err}"
+            );
+            assert!(err.contains(needle), "{name}: {needle:?} not in {err}");
+            assert!(err.contains(at.as_str()), "{name}: {at:?} not in {err}");
+            assert!(o.stdout.is_empty(), "{name}: {}", stdout(&o));
+        }
         assert!(!out.exists(), "{name}: a partial output was left behind");
+        assert!(!report.exists(), "{name}: a partial report was left behind");
     }
+    // A GBK bank export under a profile that says UTF-8.
+    let csv = dir.join("bank_gbk.csv");
+    let (gbk, _, _) = encoding_rs::GBK.encode(BANK_CSV);
+    std::fs::write(&csv, &gbk).unwrap();
+    let profile = dir.join("utf8.toml");
+    std::fs::write(&profile, "name = \"b\"\nencoding = \"utf8\"\n").unwrap();
+    let o = payagg(&["statement", "unify", "--profile", s(&profile), s(&csv)]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains("wrong encoding") && err.contains(&format!("{}:1", s(&csv))),
+        "{err}"
+    );
 }
 
 const MT940: &str = ":20:STMT20240521\r\n:25:6222000011112222\r\n:28C:1/1\r\n\

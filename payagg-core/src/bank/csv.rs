@@ -330,17 +330,32 @@ struct Row {
 }
 
 impl BankCsvProfile {
-    /// Decode `raw` in the profile's encoding.
-    fn decode<'a>(&self, raw: &'a [u8]) -> std::borrow::Cow<'a, str> {
+    /// Decode `raw` in the profile's encoding; a file declared UTF-8 that is not fails at
+    /// the line of its first invalid byte (a GBK export under the wrong profile).
+    fn decode<'a>(&self, raw: &'a [u8], source: &str) -> Result<std::borrow::Cow<'a, str>> {
         let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
-        match self.encoding {
-            CsvEncoding::Utf8 => String::from_utf8_lossy(raw),
+        Ok(match self.encoding {
+            CsvEncoding::Utf8 => match std::str::from_utf8(raw) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(e) => {
+                    let at = e.valid_up_to();
+                    return Err(decode_at(
+                        source,
+                        line_of(raw, u64::try_from(at).unwrap_or(u64::MAX)),
+                        format!(
+                            "bank CSV ({}): wrong encoding: not UTF-8 at byte {at} as the profile \
+                             says (a GBK export? set encoding = \"gbk\" or \"auto\")",
+                            self.name
+                        ),
+                    ));
+                }
+            },
             CsvEncoding::Gbk => encoding_rs::GB18030.decode_without_bom_handling(raw).0,
             CsvEncoding::Auto => match std::str::from_utf8(raw) {
                 Ok(s) => std::borrow::Cow::Borrowed(s),
                 Err(_) => encoding_rs::GB18030.decode_without_bom_handling(raw).0,
             },
-        }
+        })
     }
 
     fn parse_date(&self, s: &str) -> Option<(Date, Option<Time>)> {
@@ -364,7 +379,7 @@ impl BankCsvProfile {
     /// (unless [`BankCsvProfile::require_balance`] is off), or a statement that does not
     /// balance ([`super::UnbalancedStatement`], naming the three numbers).
     pub fn parse(&self, raw: &[u8], source: &str) -> Result<BankStatement> {
-        let text = self.decode(raw);
+        let text = self.decode(raw, source)?;
         let mut delim = [0u8; 4];
         let delim = self
             .delimiter

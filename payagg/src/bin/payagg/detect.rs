@@ -190,10 +190,20 @@ fn wechat_format(head: &[u8]) -> Option<Format> {
 
 fn gunzip(path: &Path, raw: &[u8]) -> Result<Vec<u8>, CliError> {
     let mut out = Vec::with_capacity(raw.len().saturating_mul(4));
-    flate2::read::MultiGzDecoder::new(raw)
+    if let Err(e) = flate2::read::MultiGzDecoder::new(raw)
         .take(MAX_DECODED + 1)
         .read_to_end(&mut out)
-        .map_err(|e| CliError::file(path, format!("truncated or corrupt gzip stream: {e}")))?;
+    {
+        // What inflated before the damage is kept: name the line of the text it breaks in.
+        let line = 1 + out.iter().filter(|&&b| b == b'\n').count();
+        return Err(CliError::file(
+            path,
+            format!(
+                "line {line} of the decompressed text ({} bytes in): truncated or corrupt gzip stream: {e}",
+                out.len()
+            ),
+        ));
+    }
     if u64::try_from(out.len()).unwrap_or(u64::MAX) > MAX_DECODED {
         return Err(CliError::file(
             path,
@@ -276,7 +286,12 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 
 fn recognise(path: &Path, raw: Vec<u8>, opts: &DetectOptions) -> Result<Loaded, CliError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
-        return Err(CliError::file(path, "empty file"));
+        let what = if raw.is_empty() {
+            "0 bytes"
+        } else {
+            "blank space only"
+        };
+        return Err(CliError::file(path, format!("line 1: empty file ({what})")));
     }
     if raw.starts_with(b"PK\x03\x04") || raw.starts_with(b"PK\x05\x06") {
         return zip_file(path, &raw);
@@ -348,7 +363,7 @@ fn recognise(path: &Path, raw: Vec<u8>, opts: &DetectOptions) -> Result<Loaded, 
         return zm_file(path, raw, opts);
     }
     if let Some(fc) = file_content(&raw) {
-        return file_content_file(path, &fc);
+        return file_content_file(path, &raw, &fc);
     }
     if let Some(p) = &opts.profile {
         let profile = profile(p)?;
@@ -387,10 +402,13 @@ fn zip_file(path: &Path, raw: &[u8]) -> Result<Loaded, CliError> {
                 Arc::new(payagg::alipay::bill::TradeBillParser),
             ))
         }
+        // A ZIP has no lines: its directory is read from the end, so name the size.
         Err(ali) => Err(CliError::file(
             path,
             format!(
-                "a ZIP that is neither a UnionPay reconciliation file ({}) nor an Alipay bill ({})",
+                "byte {} (the end, where a ZIP's directory is read): a ZIP that is neither a \
+                 UnionPay reconciliation file ({}) nor an Alipay bill ({})",
+                raw.len(),
                 crate::error::chain(&zm_err),
                 crate::error::chain(&ali)
             ),
@@ -449,11 +467,20 @@ fn file_content(raw: &[u8]) -> Option<String> {
         .then(|| value.to_owned())
 }
 
-fn file_content_file(path: &Path, fc: &str) -> Result<Loaded, CliError> {
+/// `fc`, the `fileContent` value found in `raw`, decoded; errors name the line it is on.
+fn file_content_file(path: &Path, raw: &[u8], fc: &str) -> Result<Loaded, CliError> {
     use payagg::unionpay::bill::{ZmParser, decode_file_content, settle_date_of_entry, zm_entry};
-    let zip = decode_file_content(fc).map_err(|e| CliError::file_error(path, &e))?;
-    let (name, zm) = zm_entry(&zip).map_err(|e| CliError::file_error(path, &e))?;
-    let date = settle_date_of_entry(&name).map_err(|e| CliError::file_error(path, &e))?;
+    let head = &fc.as_bytes()[..fc.len().min(16)];
+    let line = raw
+        .windows(head.len())
+        .position(|w| w == head)
+        .map_or(1, |i| 1 + raw[..i].iter().filter(|&&b| b == b'\n').count());
+    let at = |e: &(dyn std::error::Error + 'static)| {
+        CliError::file(path, format!("line {line}: {}", crate::error::chain(e)))
+    };
+    let zip = decode_file_content(fc).map_err(|e| at(&e))?;
+    let (name, zm) = zm_entry(&zip).map_err(|e| at(&e))?;
+    let date = settle_date_of_entry(&name).map_err(|e| at(&e))?;
     Ok(loaded(
         path,
         Format::UnionpayFileContent,
