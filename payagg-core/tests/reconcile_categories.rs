@@ -567,6 +567,35 @@ fn unnumbered_refunds_leftovers_are_not_duplicates() {
 }
 
 #[test]
+fn unnumbered_refunds_with_wrong_amounts_pair_with_the_nearest() {
+    let books = vec![
+        BookEntry::payment("A1", Money::cny(10000), T),
+        unnumbered_refund("A1", 3000, T),
+        unnumbered_refund("A1", 2000, T),
+    ];
+    // Neither amount is exact; the 20.02 line comes first and must not take the 30.00 row.
+    let st = vec![
+        pay_line("A1", "100.00", "-0.60", T, 2),
+        refund_line("A1", "R2", "-20.02", T, 3),
+        refund_line("A1", "R1", "-30.01", T, 4),
+    ];
+    let rep = run(books, vec![st], ReconcileConfig::default());
+    let mut got: Vec<_> = rep
+        .discrepancies()
+        .iter()
+        .map(|d| {
+            assert_eq!(
+                (d.category, d.rule),
+                (Category::AmountMismatch, Rule::RefundByOrder)
+            );
+            (d.book.as_ref().unwrap().index, d.unresolved)
+        })
+        .collect();
+    got.sort_by_key(|g| g.0);
+    assert_eq!(got, [(1, amt("0.01")), (2, amt("0.02"))]);
+}
+
+#[test]
 fn a_numbered_refund_repeated_in_the_books_is_still_a_duplicate() {
     let books = vec![
         BookEntry::payment("A1", Money::cny(10000), T),

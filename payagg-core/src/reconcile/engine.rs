@@ -214,6 +214,34 @@ impl Reconciler {
             })
     }
 
+    /// The open refund booked without a refund number on the line's order, in the line's
+    /// currency, whose amount is nearest the line's (the earliest booked on a tie). For a
+    /// line no equal amount took, so that a wrong amount is reported against its closest
+    /// counterpart whatever order the lines come in. Cold path: the fallback pass only.
+    fn nearest_refund_by_order(&self, r: &StatementRecord) -> Option<u32> {
+        let order = r.merchant_order_no.as_deref()?;
+        let want = Acc::of(r.gross).0.abs();
+        let books = &self.books;
+        let key_of = |i: u32| Some(books.merchant_key(i));
+        let mut best: Option<(i128, u32)> = None;
+        let _ = self
+            .merchant
+            .find_first(Ns::RefundOrder, order, key_of, |b| {
+                let row = books.row(b);
+                if self.state[b as usize] == OPEN
+                    && row.kind == BookKind::Refund
+                    && row.amount.currency() == r.currency
+                {
+                    let d = (Acc::of(self.book_signed(b)).0.abs() - want).abs();
+                    if best.is_none_or(|x| (d, b) < x) {
+                        best = Some((d, b));
+                    }
+                }
+                false
+            });
+        best.map(|(_, b)| b)
+    }
+
     /// Stream one statement (its records in file order) against the books. `name` is how
     /// reports refer to the file; returns its index ([`StatementSide::file`]).
     ///
@@ -632,6 +660,7 @@ impl Reconciler {
             if r.kind == RecordKind::Refund
                 && let Some(b) = self
                     .refund_by_order(&r, false)
+                    .or_else(|| self.nearest_refund_by_order(&r))
                     .or_else(|| self.refund_by_order(&r, true))
             {
                 self.decide(b, file, r, Rule::RefundByOrder);

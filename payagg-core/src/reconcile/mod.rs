@@ -18,7 +18,10 @@
 //!    in books order, so several partial refunds of one order booked that way are neither
 //!    duplicates nor confused; each line and row is used once). If only refunds of that
 //!    order with other amounts are open, the line waits until every statement has streamed
-//!    and then takes the first of them (an amount mismatch).
+//!    and then takes the one whose amount is nearest its own in the same currency (the
+//!    earliest booked on a tie; an amount mismatch of the smallest difference). Two identical
+//!    unnumbered refunds in the books are two refunds, matched by two lines; if the channel
+//!    shows only one, the other is missing in the channel (or timing).
 //! 4. [`Rule::AmountInWindow`] (fallback, [`ReconcileConfig::fallback`]): a line that
 //!    carries no merchant key at all is held back until every statement has streamed, then
 //!    matched to a still-open successful books row of the same kind, currency and exact
