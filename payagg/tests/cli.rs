@@ -972,6 +972,42 @@ async fn reconcile_reports_carry_the_settlements() {
     assert!(rows[1].iter().all(|c| c.fill.is_none()));
     assert_eq!(rows[2][1].text, "unexplained_credit");
     assert!(rows[2].iter().all(|c| c.fill.as_deref() == Some(RED)));
+    // Two days later than the window allows: the channel day is unsettled, both credits
+    // unexplained; still outside the month-close verdict (exit 0).
+    let late = date
+        .next_day()
+        .unwrap()
+        .next_day()
+        .unwrap()
+        .next_day()
+        .unwrap();
+    let camt = std::fs::read_to_string(&bank)
+        .unwrap()
+        .replace(&n, &late.to_string());
+    std::fs::write(&bank, camt).unwrap();
+    let o = reconcile(&dir, &mock_books(date), &plain, &[s(&bank), "-o", s(&json)]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let cats: Vec<(&str, &str, &str)> = doc["settlements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["result"].as_str().unwrap(),
+                r["category"].as_str().unwrap(),
+                r["statement_gross"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cats,
+        [
+            ("\u{2717}", "unsettled", "238.56"),
+            ("\u{2717}", "unexplained_credit", "238.56"),
+            ("\u{2717}", "unexplained_credit", "5.00"),
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
