@@ -307,13 +307,8 @@ impl<R: Read> Read for LineTrack<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let base = self.consumed;
-        self.pending.extend(
-            buf[..n]
-                .iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == b'\n')
-                .map(|(i, _)| base + i as u64),
-        );
+        self.pending
+            .extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
         self.consumed += n as u64;
         Ok(n)
     }
