@@ -193,7 +193,7 @@
 //!
 //! | `auth_code` starts with | answer | then |
 //! | --- | --- | --- |
-//! | `2811` | `10003` (`WAIT_BUYER_PAY`) | the payer enters the password: paid 10 s later on the simulator clock |
+//! | `2811` | `10003` (`WAIT_BUYER_PAY`) | the payer enters the password: paid 10 s later on the simulator clock, and `trade_status_sync` (`TRADE_SUCCESS`) goes to the call's `notify_url` if it gave one |
 //! | `2812` | `10003` | held until a control call (`…/pay`, `…/fail`), a cancel or expiry |
 //! | `2813` | `10003` | as `2812`, and the first cancel answers `ACQ.SYSTEM_ERROR` with `retry_flag=Y` |
 //! | `2814` | `ACQ.PAYMENT_AUTH_CODE_INVALID` (expired) | no trade is created |
@@ -206,7 +206,9 @@
 //!   `…/data/dataservice/bill/downloadurl/query`): the `Authorization:
 //!   ALIPAY-SHA256withRSA …` header checked (millisecond timestamp, certificate SNs), answers
 //!   signed with `alipay-timestamp` / `alipay-nonce` / `alipay-signature`, over the same
-//!   orders, refunds, transfers and bills as the classic gateway.
+//!   orders, refunds, transfers and bills as the classic gateway. A `nonce` the app already
+//!   used is refused while the first request's timestamp window lasts (`401 invalid-nonce`;
+//!   a request failing the signature check does not use its nonce up).
 //!
 //! Bill discrepancies: [`MockServer::inject_alipay_bill_discrepancy`] or
 //! `POST /__mock/bills/alipay/discrepancies`, the same four kinds as WeChat's, applied to the

@@ -120,7 +120,7 @@ pub(crate) struct Shared {
 
 /// A payer action on an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
+pub(crate) enum Action {
     Pay,
     UserPaying,
     Fail,
@@ -133,7 +133,7 @@ impl Shared {
         self.clock.now()
     }
 
-    fn act(
+    pub(crate) fn act(
         &self,
         channel: Channel,
         out_trade_no: &str,
@@ -228,7 +228,7 @@ impl Shared {
         }
     }
 
-    fn notify_paid(&self, order: &Order) {
+    pub(crate) fn notify_paid(&self, order: &Order) {
         let outgoing = match order.channel {
             Channel::Wechat => self.wechat.payment_notification(self, order),
             Channel::Alipay => self.alipay.notification(self, order, None),
@@ -300,6 +300,13 @@ impl MockServer {
             alipay: crate::alipay::AlipaySim::new(config.alipay.clone(), base_url.clone()),
             wechat: WechatSim::new(config.wechat.clone(), base_url),
             hang_for: config.hang_for,
+        });
+        // A payment-code payer who finishes the password (Alipay 2811) has paid: notify.
+        let weak = Arc::downgrade(&shared);
+        shared.store.on_password_paid(move |o| {
+            if let Some(s) = weak.upgrade() {
+                s.notify_paid(o);
+            }
         });
         let s = shared.clone();
         let accept = tokio::spawn(async move {

@@ -1,7 +1,7 @@
 //! The shared, channel-agnostic state: orders and their refunds.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use payagg_core::{Channel, Money};
 use serde::Serialize;
@@ -142,14 +142,17 @@ type Key = (Channel, String, String);
 
 /// Advance an order along the simulator clock: a payer who finished entering the password
 /// has paid; an open order past its expiry closes (a payment-code order is revoked, as
-/// WeChat revokes unpaid payment-code orders after 45 s).
-fn settle(o: &mut Order, now: OffsetDateTime) {
+/// WeChat revokes unpaid payment-code orders after 45 s). Returns whether the payer's
+/// password completed the payment just now.
+fn settle(o: &mut Order, now: OffsetDateTime) -> bool {
+    let mut paid = false;
     if o.status == OrderStatus::UserPaying
         && let Some(at) = o.auto_pay_at.filter(|t| *t <= now && *t <= o.expire_at)
     {
         o.status = OrderStatus::Success;
         o.paid_at = Some(at);
         o.auto_pay_at = None;
+        paid = true;
     }
     if o.status.is_open() && o.expire_at <= now {
         o.status = if o.trade_type == "MICROPAY" {
@@ -158,6 +161,24 @@ fn settle(o: &mut Order, now: OffsetDateTime) {
             OrderStatus::Closed
         };
     }
+    paid
+}
+
+/// Called (outside the order-book lock) with each order whose payer finished entering the
+/// password, as the clock reached it: the server sends its payment notification.
+type PaidHook = Box<dyn Fn(&Order) + Send + Sync>;
+
+#[derive(Default)]
+struct OnPasswordPaid(OnceLock<PaidHook>);
+
+impl std::fmt::Debug for OnPasswordPaid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "OnPasswordPaid(set)"
+        } else {
+            "OnPasswordPaid(unset)"
+        })
+    }
 }
 
 /// The order book, keyed by channel, merchant and order number.
@@ -165,6 +186,7 @@ fn settle(o: &mut Order, now: OffsetDateTime) {
 pub(crate) struct Store {
     orders: Mutex<BTreeMap<Key, Order>>,
     seq: std::sync::atomic::AtomicU64,
+    on_password_paid: OnPasswordPaid,
 }
 
 impl Store {
@@ -179,11 +201,29 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// What to do with an order whose payer finished entering the password (set once, by
+    /// the server; later calls are ignored).
+    pub(crate) fn on_password_paid(&self, hook: impl Fn(&Order) + Send + Sync + 'static) {
+        let _ = self.on_password_paid.0.set(Box::new(hook));
+    }
+
+    fn password_paid(&self, paid: Vec<Order>) {
+        if let Some(hook) = self.on_password_paid.0.get() {
+            for o in &paid {
+                hook(o);
+            }
+        }
+    }
+
     /// Settle scripted payments due and close every open order whose expiry has passed.
     pub(crate) fn expire(&self, now: OffsetDateTime) {
+        let mut paid = Vec::new();
         for o in self.lock().values_mut() {
-            settle(o, now);
+            if settle(o, now) {
+                paid.push(o.clone());
+            }
         }
+        self.password_paid(paid);
     }
 
     /// Run `f` on the map while holding the lock. Every order the book hands out is settled
@@ -195,8 +235,17 @@ impl Store {
         now: OffsetDateTime,
         f: impl FnOnce(&mut OrderBook<'_>) -> R,
     ) -> R {
-        let mut g = self.lock();
-        f(&mut OrderBook { map: &mut g, now })
+        let mut paid = Vec::new();
+        let r = {
+            let mut g = self.lock();
+            f(&mut OrderBook {
+                map: &mut g,
+                now,
+                paid: &mut paid,
+            })
+        };
+        self.password_paid(paid);
+        r
     }
 
     /// A snapshot of every order.
@@ -210,10 +259,14 @@ impl Store {
 pub(crate) struct OrderBook<'a> {
     map: &'a mut BTreeMap<Key, Order>,
     now: OffsetDateTime,
+    /// Orders the payer's password completed while settling, as they were then.
+    paid: &'a mut Vec<Order>,
 }
 
-fn settled(o: &mut Order, now: OffsetDateTime) -> &mut Order {
-    settle(o, now);
+fn settled<'o>(o: &'o mut Order, now: OffsetDateTime, paid: &mut Vec<Order>) -> &'o mut Order {
+    if settle(o, now) {
+        paid.push(o.clone());
+    }
     o
 }
 
@@ -227,7 +280,7 @@ impl OrderBook<'_> {
         let now = self.now;
         self.map
             .get_mut(&(channel, merchant.to_owned(), out_trade_no.to_owned()))
-            .map(|o| settled(o, now))
+            .map(|o| settled(o, now, self.paid))
     }
 
     pub(crate) fn by_transaction_id(
@@ -240,7 +293,7 @@ impl OrderBook<'_> {
         self.map
             .values_mut()
             .find(|o| o.channel == channel && o.merchant == merchant && o.transaction_id == id)
-            .map(|o| settled(o, now))
+            .map(|o| settled(o, now, self.paid))
     }
 
     pub(crate) fn by_out_refund_no(
@@ -257,7 +310,7 @@ impl OrderBook<'_> {
                     && o.merchant == merchant
                     && o.refunds.iter().any(|r| r.out_refund_no == no)
             })
-            .map(|o| settled(o, now))
+            .map(|o| settled(o, now, self.paid))
     }
 
     /// Any merchant's order with this number (control calls).
@@ -270,7 +323,7 @@ impl OrderBook<'_> {
         self.map
             .values_mut()
             .find(|o| o.channel == channel && o.out_trade_no == out_trade_no)
-            .map(|o| settled(o, now))
+            .map(|o| settled(o, now, self.paid))
             .ok_or_else(|| {
                 MockError::new(
                     MockErrorKind::NotFound,
@@ -291,7 +344,7 @@ impl OrderBook<'_> {
             .find(|o| {
                 o.channel == channel && o.refunds.iter().any(|r| r.out_refund_no == out_refund_no)
             })
-            .map(|o| settled(o, now))
+            .map(|o| settled(o, now, self.paid))
             .ok_or_else(|| {
                 MockError::new(
                     MockErrorKind::NotFound,

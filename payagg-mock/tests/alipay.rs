@@ -1176,3 +1176,162 @@ async fn the_chosen_wallet_is_the_fund_bill_list() {
                 "fund_type": "DEBIT_CARD", "bank_code": "CMB"}])
     );
 }
+
+/// A payment code that needs the payer's password (`2811`): the trade completes 10 s later on
+/// the simulator clock, and then Alipay sends `trade_status_sync` to the `notify_url` the
+/// `alipay.trade.pay` call gave, signed like every notification; without a `notify_url`
+/// nothing is sent.
+#[tokio::test]
+async fn password_payment_code_notifies_when_the_trade_completes() {
+    let server = start().await;
+    let url = receiver().await;
+    let with_url = Opts {
+        notify_url: Some(url.clone()),
+        ..PLAIN
+    };
+    let pay = |no: &str| json!({"out_trade_no": no, "scene": "bar_code", "auth_code": "281100000000000042", "total_amount": "8.80", "subject": "s"});
+    let created = server.now();
+    let (n, _) = call(&server, "alipay.trade.pay", pay("PW1"), &with_url).await;
+    assert_eq!(n["code"], "10003");
+    let (n, _) = call(&server, "alipay.trade.pay", pay("PW2"), &PLAIN).await;
+    assert_eq!(n["code"], "10003");
+    // Still entering the password: nothing is sent yet.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(server.notifications().is_empty());
+    server.advance(time::Duration::seconds(11));
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(10), |d| d
+                .iter()
+                .any(|d| d.acknowledged))
+            .await,
+        "no notification after the password: {:?}",
+        server.notifications()
+    );
+    // Later queries do not send it again, and the trade without notify_url sends nothing.
+    let (n, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "PW1"}),
+        &PLAIN,
+    )
+    .await;
+    assert_eq!(n["trade_status"], "TRADE_SUCCESS");
+    let (n, _) = call(
+        &server,
+        "alipay.trade.query",
+        json!({"out_trade_no": "PW2"}),
+        &PLAIN,
+    )
+    .await;
+    assert_eq!(n["trade_status"], "TRADE_SUCCESS");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let d = server.notifications();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].url, url);
+    assert_eq!(d[0].event_type, "trade_status_sync:TRADE_SUCCESS");
+    let form = url_decode(d[0].body_str());
+    verify_notification(server.alipay().alipay_public_key(), &form).unwrap();
+    let get = |k: &str| form_get(&d[0].body, k);
+    assert_eq!(get("notify_type").as_deref(), Some("trade_status_sync"));
+    assert_eq!(get("out_trade_no").as_deref(), Some("PW1"));
+    assert_eq!(get("trade_status").as_deref(), Some("TRADE_SUCCESS"));
+    assert_eq!(get("total_amount").as_deref(), Some("8.80"));
+    assert_eq!(get("app_id").as_deref(), Some(server.alipay().app_id()));
+    // Paid when the password was entered, 10 s after the code was presented.
+    let paid_at = ymdhms(created + time::Duration::seconds(10));
+    assert_eq!(get("gmt_payment"), Some(paid_at));
+}
+
+/// One signed v3 `trade/query` with the given nonce and millisecond timestamp; `tamper`
+/// changes the body after signing. Returns (status, body).
+async fn v3_query(server: &MockServer, nonce: &str, ts_ms: i128, tamper: bool) -> (u16, Value) {
+    let a = server.alipay();
+    let path = "/v3/alipay/trade/query";
+    let body = br#"{"out_trade_no":"NONCE-1"}"#;
+    let auth = sign::v3_auth_string(a.app_id(), None, nonce, i64::try_from(ts_ms).unwrap());
+    let msg = sign::v3_request_message(&auth, "POST", path, body, None);
+    let sig = sign::sign(a.app_private_key(), SignType::Rsa2, &msg);
+    let sent: &[u8] = if tamper {
+        br#"{"out_trade_no":"NONCE-2"}"#
+    } else {
+        body
+    };
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", server.base_url()))
+        .header("authorization", sign::v3_authorization(&auth, &sig))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(sent.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap(),
+    )
+}
+
+/// The v3 gateway refuses a replayed `nonce` while the first request's timestamp window
+/// lasts (401 `invalid-nonce`, the v3 error shape); an unsigned (badly signed) request does
+/// not use a nonce up; after the window the nonce may come again with a fresh timestamp.
+#[tokio::test]
+async fn v3_refuses_a_replayed_nonce_within_the_window() {
+    let server = start().await;
+    let ms = |s: &MockServer| s.now().unix_timestamp_nanos() / 1_000_000;
+    let t0 = ms(&server);
+    let (status, first) = v3_query(&server, "nonce-a", t0, false).await;
+    assert_eq!(
+        (status, first["code"].as_str()),
+        (400, Some("ACQ.TRADE_NOT_EXIST"))
+    );
+    // The very same request again, and the same nonce with a newer timestamp: replays.
+    for ts in [t0, t0 + 5_000] {
+        let (status, e) = v3_query(&server, "nonce-a", ts, false).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (401, Some("invalid-nonce")),
+            "{e}"
+        );
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.contains("nonce")),
+            "{e}"
+        );
+        assert!(
+            e["links"][0]["link"]
+                .as_str()
+                .is_some_and(|l| l.contains("errCheck?traceId=")),
+            "{e}"
+        );
+    }
+    // Another nonce is fine.
+    let (status, _) = v3_query(&server, "nonce-b", t0, false).await;
+    assert_eq!(status, 400);
+    // A request failing the signature check does not use its nonce up.
+    let (status, e) = v3_query(&server, "nonce-c", t0, true).await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (401, Some("invalid-signature"))
+    );
+    let (status, e) = v3_query(&server, "nonce-c", t0, false).await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (400, Some("ACQ.TRADE_NOT_EXIST")),
+        "{e}"
+    );
+    // Past the 15-minute window the old request is stale, and the nonce is forgotten.
+    server.advance(time::Duration::minutes(16));
+    let (status, e) = v3_query(&server, "nonce-a", t0, false).await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (401, Some("invalid-timestamp"))
+    );
+    let (status, e) = v3_query(&server, "nonce-a", ms(&server), false).await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (400, Some("ACQ.TRADE_NOT_EXIST")),
+        "{e}"
+    );
+}

@@ -156,10 +156,16 @@ async fn raw_query(
         .to_owned();
     let path = "/v3/alipay/trade/query";
     let body = br#"{"out_trade_no":"CV3NONE001"}"#;
+    // A fresh nonce per request: the gateway refuses a replayed one.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let nonce = format!(
+        "{:032x}",
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let auth = asign::v3_auth_string(
         a.app_id(),
         None,
-        "0123456789abcdef0123456789abcdef",
+        &nonce,
         i64::try_from(timestamp_ms).unwrap(),
     ) + extra_auth;
     let msg = asign::v3_request_message(&auth, "POST", path, body, None);

@@ -295,6 +295,8 @@ pub(crate) struct AlipaySim {
     pub(crate) base_url: String,
     aes: Option<AesKey>,
     pub(crate) state: Mutex<AlipayState>,
+    /// v3 request nonces, to refuse replays.
+    nonces: v3::NonceLog,
 }
 
 impl AlipaySim {
@@ -305,6 +307,7 @@ impl AlipaySim {
             base_url,
             aes,
             state: Mutex::new(AlipayState::default()),
+            nonces: v3::NonceLog::default(),
         }
     }
 

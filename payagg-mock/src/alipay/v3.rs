@@ -22,6 +22,13 @@
 //! without their `isv.`/`aop.` prefix, as observed for `invalid-auth-token` (HTTP 401,
 //! Node SDK tests); the exact v3 code for a stale timestamp is not documented in the sources
 //! we have, `invalid-timestamp` follows that pattern.
+//!
+//! A `nonce` the app already used is refused while the first request's timestamp window
+//! lasts (`expired_seconds`, else the app's window; 15 minutes when that is off): HTTP 401
+//! `invalid-nonce`, checked after the signature so unsigned requests cannot burn a nonce.
+//! The v3 signing rules say only that the nonce must be unique per request and a request
+//! that fails the signature check is refused with 401; the code follows the pattern above
+//! (no official code for a replay was found).
 
 use std::collections::BTreeMap;
 
@@ -118,6 +125,45 @@ fn unix_ms(t: OffsetDateTime) -> i128 {
     t.unix_timestamp_nanos() / 1_000_000
 }
 
+/// How long a nonce is remembered when the app's timestamp window is off (0).
+const DEFAULT_NONCE_MEMORY_MS: i128 = 15 * 60 * 1000;
+
+/// The v3 nonces seen, per app, until their request's timestamp window closes (a replay
+/// after that is refused as `invalid-timestamp` anyway).
+#[derive(Debug, Default)]
+pub(crate) struct NonceLog {
+    inner: std::sync::Mutex<NonceLogInner>,
+}
+
+#[derive(Debug, Default)]
+struct NonceLogInner {
+    /// `app_id \n nonce` → when it may be forgotten (unix ms, simulator clock).
+    seen: std::collections::HashMap<String, i128>,
+    /// Prune the forgotten ones when `seen` grows past this.
+    prune_at: usize,
+}
+
+impl NonceLog {
+    /// Records `nonce` of `app_id` until `keep_until`; `false` when it is already recorded
+    /// and still remembered at `now` (a replay).
+    pub(crate) fn first_use(&self, app_id: &str, nonce: &str, keep_until: i128, now: i128) -> bool {
+        let mut g = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = format!("{app_id}\n{nonce}");
+        if g.seen.get(&key).is_some_and(|until| *until >= now) {
+            return false;
+        }
+        g.seen.insert(key, keep_until);
+        if g.seen.len() > g.prune_at {
+            g.seen.retain(|_, until| *until >= now);
+            g.prune_at = (g.seen.len() * 2).max(1024);
+        }
+        true
+    }
+}
+
 impl AlipaySim {
     /// Serve one v3 request (faults already decided by the caller).
     pub(crate) fn handle_v3(&self, shared: &Shared, req: &MockRequest) -> MockResponse {
@@ -182,7 +228,7 @@ impl AlipaySim {
                 .ok_or_else(|| V3Error::auth("missing-signature", format!("authString缺少{k}")))
         };
         let app_id = field("app_id")?;
-        field("nonce")?;
+        let nonce = field("nonce")?;
         let ts: i128 = field("timestamp")?
             .parse()
             .map_err(|_| V3Error::auth("invalid-timestamp", "非法的时间戳参数（应为毫秒）"))?;
@@ -236,6 +282,21 @@ impl AlipaySim {
                     "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：{}",
                     String::from_utf8_lossy(&content).escape_debug()
                 ),
+            ));
+        }
+        // A replay: the same nonce, signed by the app, inside the timestamp window.
+        let keep_ms = if window_ms > 0 {
+            window_ms
+        } else {
+            DEFAULT_NONCE_MEMORY_MS
+        };
+        if !self
+            .nonces
+            .first_use(app_id, nonce, unix_ms(now).max(ts) + keep_ms, unix_ms(now))
+        {
+            return Err(V3Error::auth(
+                "invalid-nonce",
+                "nonce已被使用，请勿重放请求（每次请求使用新的随机nonce）",
             ));
         }
         let encrypted = req
