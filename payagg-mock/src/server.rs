@@ -116,6 +116,8 @@ pub(crate) struct Shared {
     pub(crate) alipay: crate::alipay::AlipaySim,
     pub(crate) unionpay: crate::unionpay::UnionpaySim,
     pub(crate) hang_for: std::time::Duration,
+    /// At most this many handlers sign on the blocking pool at once (one per core).
+    pub(crate) signers: Arc<tokio::sync::Semaphore>,
 }
 
 /// A payer action on an order.
@@ -300,6 +302,9 @@ impl MockServer {
             alipay: crate::alipay::AlipaySim::new(config.alipay.clone(), base_url.clone()),
             wechat: WechatSim::new(config.wechat.clone(), base_url),
             hang_for: config.hang_for,
+            signers: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
         });
         // A payment-code payer who finishes the password (Alipay 2811) has paid: notify.
         let weak = Arc::downgrade(&shared);
@@ -708,9 +713,9 @@ async fn handle(
                 if let Some(d) = f.latency() {
                     tokio::time::sleep(d).await;
                 }
-                shared.wechat.handle(&shared, &req)
+                off_workers(&shared, req, |s, r| s.wechat.handle(s, r)).await?
             }
-            None => shared.wechat.handle(&shared, &req),
+            None => off_workers(&shared, req, |s, r| s.wechat.handle(s, r)).await?,
         }
     } else {
         MockResponse::json(
@@ -723,6 +728,30 @@ async fn handle(
         builder = builder.header(k.as_str(), v.as_str());
     }
     builder.body(Full::new(resp.body)).map_err(|_| Dropped)
+}
+
+/// Runs a channel handler (request verification, the state change and the RSA signature of
+/// the answer) on Tokio's blocking pool, so the CPU-bound signing does not hold an async
+/// worker that other connections' I/O is waiting for.
+async fn off_workers(
+    shared: &Arc<Shared>,
+    req: MockRequest,
+    f: fn(&Shared, &MockRequest) -> MockResponse,
+) -> Result<MockResponse, Dropped> {
+    let permit = shared
+        .signers
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Dropped)?;
+    let s = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let r = f(&s, &req);
+        drop(permit);
+        r
+    })
+    .await
+    .map_err(|_| Dropped)
 }
 
 #[derive(Debug, Deserialize, Default)]
