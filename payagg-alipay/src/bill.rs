@@ -159,38 +159,8 @@ fn amount(s: &str, what: &str, line: u64) -> Result<ExactAmount> {
     })
 }
 
-/// `yyyy-MM-dd HH:mm:ss` without the format-description machinery (hot path of big bills).
-fn fast_time(s: &str) -> Option<OffsetDateTime> {
-    let b = s.as_bytes();
-    if b.len() != 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b' '
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
-        })
-    };
-    let year = i32::try_from(num(0..4)?).ok()?;
-    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
-    let day = u8::try_from(num(8..10)?).ok()?;
-    let date = time::Date::from_calendar_date(year, month, day).ok()?;
-    let t = time::Time::from_hms(
-        u8::try_from(num(11..13)?).ok()?,
-        u8::try_from(num(14..16)?).ok()?,
-        u8::try_from(num(17..19)?).ok()?,
-    )
-    .ok()?;
-    Some(PrimitiveDateTime::new(date, t).assume_offset(CHINA_OFFSET))
-}
-
 fn time_of(s: &str, line: u64) -> Result<OffsetDateTime> {
-    if let Some(t) = fast_time(s) {
+    if let Some(t) = payagg_core::clock::parse_china_datetime(s.as_bytes()) {
         return Ok(t);
     }
     let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");

@@ -86,7 +86,35 @@ pub fn within_window(now: OffsetDateTime, at: OffsetDateTime, window: Duration) 
     (now - at).abs() <= window
 }
 
+/// `YYYY-MM-DD hh:mm:ss` in China time, read straight from the bytes: the local-time format
+/// of WeChat and Alipay bills and of books files. `None` for anything else, including
+/// impossible dates such as `2024-02-30` (hot paths call this once per row, so it avoids
+/// the format-description machinery).
+#[must_use]
+pub fn parse_china_datetime(b: &[u8]) -> Option<OffsetDateTime> {
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u16> {
+        b[r].iter().try_fold(0u16, |v, &c| {
+            c.is_ascii_digit().then(|| v * 10 + u16::from(c - b'0'))
+        })
+    };
+    let small = |r| num(r).and_then(|v| u8::try_from(v).ok());
+    let month = time::Month::try_from(small(5..7)?).ok()?;
+    let date = time::Date::from_calendar_date(i32::from(num(0..4)?), month, small(8..10)?).ok()?;
+    let t = time::Time::from_hms(small(11..13)?, small(14..16)?, small(17..19)?).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_offset(CHINA_OFFSET))
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use time::macros::datetime;
@@ -116,5 +144,26 @@ mod tests {
         let c = ManualClock::new(datetime!(2024-05-20 16:00 UTC));
         assert_eq!(c.now_china().hour(), 0);
         assert_eq!(c.now_china().offset(), CHINA_OFFSET);
+    }
+    #[test]
+    fn china_datetime_exact_format_only() {
+        let t = parse_china_datetime(b"2024-05-20 10:15:32").unwrap();
+        assert_eq!(t, datetime!(2024-05-20 10:15:32 +8));
+        assert_eq!(
+            parse_china_datetime(b"2024-12-31 23:59:59").unwrap(),
+            datetime!(2024-12-31 15:59:59 UTC)
+        );
+        for bad in [
+            &b"2024-02-30 10:15:32"[..],
+            b"2024-13-01 10:15:32",
+            b"2024-05-20 24:00:00",
+            b"2024-05-20T10:15:32",
+            b"2024-05-20 1a:15:32",
+            b"2024-05-20 10:15:3",
+            b"2024-05-20 10:15:320",
+            b"",
+        ] {
+            assert_eq!(parse_china_datetime(bad), None, "{bad:?}");
+        }
     }
 }

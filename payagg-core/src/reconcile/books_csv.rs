@@ -75,7 +75,7 @@ fn bad(source: &str, line: u64, what: impl Into<String>) -> Error {
 
 /// `YYYY-MM-DD hh:mm:ss` (China time) or RFC 3339.
 fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    if let Some(t) = parse_china_time(s.as_bytes()) {
+    if let Some(t) = crate::clock::parse_china_datetime(s.as_bytes()) {
         return Some(t);
     }
     if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
@@ -85,30 +85,6 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
     time::PrimitiveDateTime::parse(s, fmt)
         .ok()
         .map(|t| t.assume_offset(CHINA_OFFSET))
-}
-
-/// `YYYY-MM-DD hh:mm:ss` read straight from the bytes (the common case, without the
-/// format-description machinery); `None` for anything else.
-fn parse_china_time(b: &[u8]) -> Option<OffsetDateTime> {
-    if b.len() != 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b' '
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u16> {
-        b[r].iter().try_fold(0u16, |v, &c| {
-            c.is_ascii_digit().then(|| v * 10 + u16::from(c - b'0'))
-        })
-    };
-    let small = |r| num(r).and_then(|v| u8::try_from(v).ok());
-    let month = time::Month::try_from(small(5..7)?).ok()?;
-    let date = time::Date::from_calendar_date(i32::from(num(0..4)?), month, small(8..10)?).ok()?;
-    let t = time::Time::from_hms(small(11..13)?, small(14..16)?, small(17..19)?).ok()?;
-    Some(time::PrimitiveDateTime::new(date, t).assume_offset(CHINA_OFFSET))
 }
 
 impl<R: Read> BooksCsv<R> {

@@ -5,7 +5,7 @@ use payagg_core::clock::CHINA_OFFSET;
 use payagg_core::error::{DecodeError, Error};
 use payagg_core::money::ExactAmount;
 use payagg_core::statement::StatementRecord;
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
 use super::BillSummary;
 
@@ -451,33 +451,8 @@ impl TimeCache {
 
 /// Parse `YYYY-MM-DD hh:mm:ss` in China time.
 pub(crate) fn parse_china_time(s: &str) -> Result<OffsetDateTime, String> {
-    let b = s.as_bytes();
-    let bad = || format!("time {s:?} is not YYYY-MM-DD hh:mm:ss");
-    if b.len() != 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b' '
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return Err(bad());
-    }
-    let num = |r: std::ops::Range<usize>| -> Result<u16, String> {
-        let mut v: u16 = 0;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return Err(bad());
-            }
-            v = v * 10 + u16::from(c - b'0');
-        }
-        Ok(v)
-    };
-    let year = i32::from(num(0..4)?);
-    let month = Month::try_from(u8::try_from(num(5..7)?).map_err(|_| bad())?).map_err(|_| bad())?;
-    let small = |r| -> Result<u8, String> { u8::try_from(num(r)?).map_err(|_| bad()) };
-    let date = Date::from_calendar_date(year, month, small(8..10)?).map_err(|_| bad())?;
-    let time = Time::from_hms(small(11..13)?, small(14..16)?, small(17..19)?).map_err(|_| bad())?;
-    Ok(PrimitiveDateTime::new(date, time).assume_offset(CHINA_OFFSET))
+    payagg_core::clock::parse_china_datetime(s.as_bytes())
+        .ok_or_else(|| format!("time {s:?} is not YYYY-MM-DD hh:mm:ss"))
 }
 
 /// Parse a bill amount; an empty field is zero.
