@@ -6,7 +6,7 @@
 //!
 //! | channel | base paths on the simulator's base URL |
 //! | --- | --- |
-//! | WeChat Pay | APIv3 `/v3/…`; APIv2 payment codes `/pay/micropay`, `/pay/orderquery`, `/secapi/pay/reverse` |
+//! | WeChat Pay | APIv3 `/v3/…`; APIv2 payment codes `/pay/micropay`, `/pay/orderquery`, `/secapi/pay/reverse`; the H5 page behind `h5_url`, `/cgi-bin/mmpayweb-bin/checkmweb` |
 //! | Alipay | `/gateway.do` (classic gateway), `/v3/alipay/…` (v3 REST API, same state), `/downloadBillFile.resource` (bill files), `/alipay/…` (QR code and cashier pages) |
 //! | UnionPay (ACP 5.1.0) | `/gateway/api/frontTransReq.do`, `backTransReq.do`, `appTransReq.do`, `queryTrans.do`, `fileTransfer.do`; `POST /` with `txnType=76` (file transfer) |
 //!
@@ -72,6 +72,14 @@
 //!   and `/v3/pay/partner/transactions/…`), query by `out-trade-no` and by `id`, close, refund
 //!   create and query (`/v3/refund/domestic/refunds`), and `GET /v3/certificates` (encrypted with
 //!   the APIv3 key).
+//! - **H5 page**: `h5_url` is `{base_url}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=…&package=…`
+//!   (WeChat's path and query on the simulator). `GET` shows the order with the payer page's
+//!   actions (pay as a payer with a wallet, fail, let it expire), posted back to the same URL;
+//!   then the payer is sent (`303`) to the `redirect_url` the merchant appended (urlencoded, as
+//!   with WeChat), else to the `Referer` of the `GET`, else shown the result. A wrong `package`
+//!   is `400`, an unknown `prepay_id` `404` (WeChat's "商家参数格式有误" page); acting on an
+//!   order that is no longer open `409`. The real page's referer-domain check and the
+//!   5-minute link lifetime are not simulated.
 //! - **State machine**: `NOTPAY → USERPAYING → SUCCESS / CLOSED / REVOKED / PAYERROR`, expiry
 //!   (`time_expire`, default 2 h) on the simulator clock, `SUCCESS → REFUND` after a refund.
 //!   Refunds are partial and repeatable, never above what was paid
@@ -235,7 +243,9 @@
 //!   file through `fileTransfer` (`txnType=76`).
 //! - **Payers**: the cashier's pay / fail buttons; B2B submit (awaiting approval) and
 //!   approval: [`MockServer::unionpay_bank_submit`], [`MockServer::unionpay_confirm_b2b`] or
-//!   `POST /__mock/unionpay/orders/{orderId}/confirm-b2b`. UnionPay has no payment codes in
+//!   `POST /__mock/unionpay/orders/{orderId}/confirm-b2b`; an app order by its `tn`, as the
+//!   UnionPay app control would pay it: [`MockServer::unionpay_pay_tn`] or
+//!   `POST /__mock/unionpay/app/{tn}/pay`. UnionPay has no payment codes in
 //!   the simulator.
 //! - **Notifications**: signed `backUrl` forms, retried after 1, 2, 4 and 5 minutes until the
 //!   receiver answers HTTP 200 (or 302).
@@ -249,7 +259,7 @@
 //! optionally per channel and endpoint. WeChat endpoint names: `wechat.prepay`, `wechat.query`,
 //! `wechat.close`, `wechat.refund`, `wechat.refund_query`, `wechat.certificates`,
 //! `wechat.bill`, `wechat.bill_download`, `wechat.micropay`, `wechat.orderquery`,
-//! `wechat.reverse`, `wechat.other`. Alipay: `alipay.precreate`, `alipay.pay`,
+//! `wechat.reverse`, `wechat.h5`, `wechat.other`. Alipay: `alipay.precreate`, `alipay.pay`,
 //! `alipay.page_pay`, `alipay.query`, `alipay.close`, `alipay.cancel`, `alipay.refund`,
 //! `alipay.refund_query`, `alipay.transfer`, `alipay.transfer_query`, `alipay.bill`,
 //! `alipay.bill_download`, `alipay.cert_download`, `alipay.cashier`, `alipay.other` (the v3
@@ -301,6 +311,8 @@
 //! | `GET /__mock/unionpay/setup` | | merId, certId, the signer, middle and root certificates |
 //! | `POST /__mock/unionpay/orders/{orderId}/confirm-b2b` | | the corporate approver confirms a B2B payment; sends the notification |
 //! | `POST /__mock/unionpay/cashier/{orderId}/{submit,approve,pay,fail}` | | the cashier page's buttons (HTML answers) |
+//! | `POST /__mock/unionpay/app/{tn}/pay` | `{"payer":"…","wallet":"CMB_CREDIT"}` (both optional) | what the UnionPay app control does with the `tn` `appTransReq.do` answered: the payer pays its order with that card and the backUrl notification is sent ([`MockServer::unionpay_pay_tn`]); 404 for an unknown `tn` |
+//! | `POST /__mock/unionpay/app/{tn}/fail` | | the payment fails in the app control ([`MockServer::unionpay_fail_tn`]) |
 //! | `POST /__mock/bills/unionpay/discrepancies` | as for WeChat | alter that settle date's ZM file |
 //! | `DELETE /__mock/bills/unionpay/discrepancies` | | remove them |
 //!
@@ -311,7 +323,8 @@
 //!
 //! `GET /` is a plain HTML page (no scripts) listing the open orders of every channel, newest
 //! first, with Pay (with a select of the channel's wallets), Fail and Expire buttons (and Scan
-//! for orders with a QR code: WeChat Native, Alipay precreate), a form to scan any QR code URL
+//! for orders with a QR code: WeChat Native, Alipay precreate; a link to the H5 page for WeChat
+//! H5 orders), a form to scan any QR code URL
 //! as a chosen payer and wallet, and the WeChat
 //! transfer bills waiting for the payee, with Confirm and Fail buttons. Each is a form posting
 //! to the control API (`/__mock/orders/{channel}/{out_trade_no}/{action}?return=/`,

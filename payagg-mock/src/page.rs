@@ -151,6 +151,13 @@ pub(crate) fn payer_page(shared: &Shared) -> MockResponse {
                     escape(code)
                 );
             }
+            if let Some(h5) = o.prepay.get("h5_url").and_then(serde_json::Value::as_str) {
+                let _ = write!(
+                    html,
+                    "<a href=\"{}\" title=\"the h5_url: WeChat's H5 payment page\">H5 page</a>",
+                    escape(h5)
+                );
+            }
             html.push_str("</td></tr>\n");
         }
         html.push_str("</tbody></table>\n");

@@ -779,3 +779,122 @@ async fn the_chosen_card_is_the_acc_no_and_the_zm_card_type() {
         );
     }
 }
+
+/// What the UnionPay app control does with a `tn`: pay (as a chosen card) or fail the order
+/// `appTransReq.do` answered it for, through the control API or the library; the backUrl
+/// notification and the query report the card.
+#[tokio::test]
+async fn an_app_order_is_paid_by_its_tn() {
+    use payagg_mock::{PayAs, Wallet};
+    let server = MockServer::start(MockConfig::generate().unwrap().with_time_scale(1000))
+        .await
+        .unwrap();
+    let (url, _hits) = common::scripted(vec![(200, "ok")]).await;
+    let app = "/gateway/api/appTransReq.do";
+    let t = txn_time(&server);
+    let mut tns = Vec::new();
+    for no in ["TN000001", "TN000002", "TN000003"] {
+        let a = call(&server, app, app_consume(&server, no, &t, &url)).await;
+        assert_eq!(a["respCode"], "00");
+        tns.push(a["tn"].clone());
+    }
+    let http = reqwest::Client::new();
+    let control = |tn: &str, action: &str, body: &str| {
+        http.post(format!(
+            "{}/__mock/unionpay/app/{tn}/{action}",
+            server.base_url()
+        ))
+        .body(body.to_owned())
+        .send()
+    };
+    // Control API: an unknown tn is 404, 花呗 is no UnionPay card (400, the order stays open).
+    let r = control("000000000000000000000", "pay", "").await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let r = control(&tns[0], "pay", r#"{"wallet":"PCREDIT"}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(
+        server
+            .order(payagg_core::Channel::Unionpay, "TN000001")
+            .unwrap()
+            .status,
+        OrderStatus::NotPaid
+    );
+    let r = control(&tns[0], "pay", r#"{"wallet":"CMB_CREDIT"}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let o: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(
+        (
+            o["out_trade_no"].as_str(),
+            o["status"].as_str(),
+            o["wallet"].as_str()
+        ),
+        (Some("TN000001"), Some("success"), Some("CMB_CREDIT"))
+    );
+    // Paid already: 409.
+    let r = control(&tns[0], "pay", "").await.unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    // Library: the second with the default (debit) card, the third fails.
+    let o = server.unionpay_pay_tn(&tns[1], &PayAs::default()).unwrap();
+    assert_eq!(
+        (o.out_trade_no.as_str(), o.status),
+        ("TN000002", OrderStatus::Success)
+    );
+    let o = server.unionpay_fail_tn(&tns[2]).unwrap();
+    assert_eq!(
+        (o.out_trade_no.as_str(), o.status),
+        ("TN000003", OrderStatus::PayError)
+    );
+    assert_eq!(
+        server
+            .unionpay_pay_tn(&tns[2], &PayAs::wallet(Wallet::debit("CMB")))
+            .unwrap_err()
+            .kind(),
+        payagg_mock::MockErrorKind::InvalidTransition
+    );
+    assert!(
+        server
+            .notifier()
+            .wait_until(std::time::Duration::from_secs(5), |d| d.len() == 2)
+            .await
+    );
+    for (no, masked) in [
+        ("TN000001", "5200********1113"),
+        ("TN000002", "6216***********0018"),
+    ] {
+        let d = server
+            .notifications()
+            .into_iter()
+            .find(|d| notification_fields(d)["orderId"] == no)
+            .unwrap();
+        let nf = notification_fields(&d);
+        verify_answer(&server, &nf);
+        assert_eq!(
+            (nf["respCode"].as_str(), nf["accNo"].as_str()),
+            ("00", masked)
+        );
+        let q = base(
+            &server,
+            &[
+                ("txnType", "00"),
+                ("txnSubType", "00"),
+                ("bizType", "000000"),
+                ("orderId", no),
+                ("txnTime", &t),
+            ],
+        );
+        let q = call(&server, "/gateway/api/queryTrans.do", q).await;
+        assert_eq!(
+            (q["origRespCode"].as_str(), q["accNo"].as_str()),
+            ("00", masked)
+        );
+    }
+    assert_eq!(
+        server.notifications().len(),
+        2,
+        "a failed payment sends nothing"
+    );
+}

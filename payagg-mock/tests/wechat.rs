@@ -772,3 +772,201 @@ async fn the_chosen_wallet_is_the_bank_type_in_notification_and_query() {
         );
     }
 }
+
+fn h5_body(server: &MockServer, no: &str, notify_url: &str) -> String {
+    let mut b: Value = serde_json::from_str(&prepay_body(server, no, 100, notify_url)).unwrap();
+    b["scene_info"] = json!({"payer_client_ip": "203.0.113.7", "h5_info": {"type": "Wap"}});
+    b.to_string()
+}
+
+/// `action` of the page's `<form id="pay">`, HTML-unescaped.
+fn pay_form_action(html: &str) -> Option<String> {
+    let rest = html.split_once("<form id=\"pay\"")?.1;
+    let action = rest.split_once("action=\"")?.1.split_once('"')?.0;
+    Some(action.replace("&amp;", "&"))
+}
+
+fn url_enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The H5 `h5_url` lands on the simulator's copy of WeChat's middle page (same path and
+/// query): a browser GETs it, sees the order, posts the payer's choice, and is sent to the
+/// `redirect_url` the merchant appended (else back to its Referer, else a result page).
+#[tokio::test]
+async fn h5_url_is_a_page_a_browser_can_pay_on() {
+    let server = MockServer::start(config()).await.unwrap();
+    let (url, _hits) = receiver(0).await;
+    let mut h5 = std::collections::BTreeMap::new();
+    for no in ["H5PAY0001", "H5PAY0002", "H5PAY0003"] {
+        let r = call(
+            &server,
+            "POST",
+            "/v3/pay/transactions/h5",
+            &h5_body(&server, no, &url),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        verify(&server, &r);
+        let u = r.json()["h5_url"].as_str().unwrap().to_owned();
+        let prefix = format!(
+            "{}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx",
+            server.base_url()
+        );
+        assert!(u.starts_with(&prefix) && u.contains("&package="), "{u}");
+        h5.insert(no, u);
+    }
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // 1. With redirect_url: pay with a credit card as a chosen payer, sent back to it.
+    let back = "https://merchant.example/h5/return?order=H5PAY0001&x=1";
+    let page_url = format!("{}&redirect_url={}", h5["H5PAY0001"], url_enc(back));
+    let r = browser.get(&page_url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("H5PAY0001") && html.contains("1.00"),
+        "{html}"
+    );
+    assert!(
+        html.contains("name=\"wallet\"") && html.contains("CMB_CREDIT"),
+        "{html}"
+    );
+    let action = pay_form_action(&html).unwrap();
+    assert!(
+        action.starts_with("/cgi-bin/mmpayweb-bin/checkmweb?prepay_id="),
+        "{action}"
+    );
+    let r = browser
+        .post(format!("{}{action}", server.base_url()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("payer=oH5Payer&wallet=CMB_CREDIT&action=pay")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"].to_str().unwrap(), back);
+    let o = server.order(Channel::Wechat, "H5PAY0001").unwrap();
+    assert_eq!(o.status, payagg_mock::OrderStatus::Success);
+    assert_eq!(o.payer.as_deref(), Some("oH5Payer"));
+    assert_eq!(o.wallet.to_string(), "CMB_CREDIT");
+    // The merchant learns it the usual way: the notification carries the card.
+    assert!(
+        server
+            .notifier()
+            .wait_until(Duration::from_secs(10), |d| !d.is_empty())
+            .await
+    );
+    let d = &server.notifications()[0];
+    let env: wire::NotifyEnvelope = serde_json::from_slice(&d.body).unwrap();
+    let tx: wire::Transaction = serde_json::from_value(decrypt(&server, &env.resource)).unwrap();
+    assert_eq!(
+        (
+            tx.out_trade_no.as_str(),
+            tx.trade_state.as_str(),
+            tx.bank_type.as_deref()
+        ),
+        ("H5PAY0001", "SUCCESS", Some("CMB_CREDIT"))
+    );
+    // Paid: the page shows the state and the way back, and refuses another payment.
+    let html = browser
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("已支付") && pay_form_action(&html).is_none(),
+        "{html}"
+    );
+    assert!(html.contains("merchant.example/h5/return"), "{html}");
+    let r = browser
+        .post(format!("{}{action}", server.base_url()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("action=pay")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+
+    // 2. No redirect_url: back to the page that linked here (Referer); the payment fails.
+    let r = browser
+        .get(&h5["H5PAY0002"])
+        .header("Referer", "https://merchant.example/cart")
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    // The form carries the way back, as the browser will submit it.
+    assert!(
+        html.contains(r#"name="referer" value="https://merchant.example/cart""#),
+        "{html}"
+    );
+    let action = pay_form_action(&html).unwrap();
+    let r = browser
+        .post(format!("{}{action}", server.base_url()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "referer={}&action=fail",
+            url_enc("https://merchant.example/cart")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "https://merchant.example/cart"
+    );
+    assert_eq!(
+        server.order(Channel::Wechat, "H5PAY0002").unwrap().status,
+        payagg_mock::OrderStatus::PayError
+    );
+
+    // 3. Neither: the page shows the result (the default action pays with the balance).
+    let r = browser
+        .post(&h5["H5PAY0003"])
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("已支付"));
+    assert_eq!(
+        server
+            .order(Channel::Wechat, "H5PAY0003")
+            .unwrap()
+            .wallet
+            .to_string(),
+        "BALANCE"
+    );
+
+    // A package that does not match, an unknown prepay_id: WeChat's "商家参数格式有误".
+    let wrong = h5["H5PAY0001"].replace("&package=", "&package=9");
+    let r = browser.get(&wrong).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("商家参数格式有误"));
+    let r = browser
+        .get(format!(
+            "{}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx0&package=1",
+            server.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+}

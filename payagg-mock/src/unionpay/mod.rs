@@ -25,8 +25,9 @@ use crate::BillDiscrepancy;
 use crate::error::{MockError, MockErrorKind};
 use crate::fault::FaultKind;
 use crate::notify::Outgoing;
-use crate::server::{MockRequest, MockResponse, Shared};
+use crate::server::{Action, MockRequest, MockResponse, Shared};
 use crate::state::{Order, OrderStatus, RefundRecord, RefundStatus};
+use crate::wallet::PayAs;
 
 /// UnionPay's notification retries after the first send: 1, 2, 4, 5 minutes (5 sends).
 const RETRY_SCHEDULE: &[u64] = &[60, 120, 240, 300];
@@ -1074,6 +1075,28 @@ impl UnionpaySim {
         Ok(order)
     }
 
+    /// What the UnionPay app control does with a `tn`: the payer pays (or fails) the order
+    /// `appTransReq.do` answered that `tn` for, with the card [`PayAs`] names.
+    fn app_act(shared: &Shared, tn: &str, action: Action, pay: &PayAs) -> Result<Order, MockError> {
+        let tn = tn.trim();
+        let order_id = shared
+            .store
+            .orders()
+            .into_iter()
+            .find(|o| {
+                o.channel == Channel::Unionpay
+                    && o.prepay.get("tn").and_then(serde_json::Value::as_str) == Some(tn)
+            })
+            .map(|o| o.out_trade_no)
+            .ok_or_else(|| {
+                MockError::new(
+                    MockErrorKind::NotFound,
+                    format!("no UnionPay order has tn {tn}"),
+                )
+            })?;
+        shared.act(Channel::Unionpay, &order_id, action, pay)
+    }
+
     /// Control routes under `/__mock/unionpay/…` and `/__mock/bills/unionpay/…`.
     pub(crate) fn control(
         &self,
@@ -1095,6 +1118,49 @@ impl UnionpaySim {
             (&Method::POST, ["unionpay", "orders", no, "confirm-b2b"]) => {
                 match self.payer_action(shared, no, "confirm-b2b") {
                     Ok(o) => MockResponse::json(200, &serde_json::to_value(&o).unwrap_or_default()),
+                    Err(e) => err(&e),
+                }
+            }
+            (&Method::POST, ["unionpay", "app", tn, action]) => {
+                #[derive(serde::Deserialize, Default)]
+                struct Body {
+                    #[serde(default)]
+                    payer: Option<String>,
+                    #[serde(default)]
+                    wallet: Option<crate::Wallet>,
+                }
+                let action = match *action {
+                    "pay" => Action::Pay,
+                    "fail" => Action::Fail,
+                    _ => {
+                        return MockResponse::json(
+                            400,
+                            &serde_json::json!({"error": "action must be pay or fail"}),
+                        );
+                    }
+                };
+                let body = if req.body.iter().all(u8::is_ascii_whitespace) {
+                    Body::default()
+                } else {
+                    match serde_json::from_slice::<Body>(&req.body) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            return MockResponse::json(
+                                400,
+                                &serde_json::json!({"error": e.to_string()}),
+                            );
+                        }
+                    }
+                };
+                let pay = PayAs {
+                    payer: body.payer,
+                    wallet: body.wallet.unwrap_or_default(),
+                };
+                match Self::app_act(shared, tn, action, &pay) {
+                    Ok(o) => MockResponse::json(200, &serde_json::to_value(&o).unwrap_or_default()),
+                    Err(e) if e.kind() == MockErrorKind::InvalidInput => {
+                        MockResponse::json(400, &serde_json::json!({"error": e.to_string()}))
+                    }
                     Err(e) => err(&e),
                 }
             }
@@ -1262,6 +1328,33 @@ impl crate::MockServer {
         self.shared()
             .unionpay
             .payer_action(self.shared(), order_id, "confirm-b2b")
+    }
+
+    /// Pay a UnionPay app order by its `tn`, as the UnionPay app control would: the payer
+    /// pays the order `appTransReq.do` answered that `tn` for, with the card
+    /// [`PayAs::wallet`] names (a credit card reports `accNo` of the ACP test credit card and
+    /// card type `02`; anything else the test debit card). Sends the backUrl notification.
+    ///
+    /// ```no_run
+    /// # fn demo(server: &payagg_mock::MockServer, tn: &str) -> Result<(), payagg_mock::MockError> {
+    /// use payagg_mock::{PayAs, Wallet};
+    /// server.unionpay_pay_tn(tn, &PayAs::wallet(Wallet::credit("CMB")))?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound` for an unknown `tn`, `InvalidTransition` when the order is
+    /// no longer open, `InvalidInput` for a wallet UnionPay lacks).
+    pub fn unionpay_pay_tn(&self, tn: &str, pay: &PayAs) -> Result<Order, MockError> {
+        UnionpaySim::app_act(self.shared(), tn, Action::Pay, pay)
+    }
+
+    /// The payment of a UnionPay app order fails in the app control (by its `tn`).
+    ///
+    /// # Errors
+    /// [`MockError`] (`NotFound`, `InvalidTransition`).
+    pub fn unionpay_fail_tn(&self, tn: &str) -> Result<Order, MockError> {
+        UnionpaySim::app_act(self.shared(), tn, Action::Fail, &PayAs::default())
     }
 
     /// Inject `kind` into the ZM file of settle date `date`.

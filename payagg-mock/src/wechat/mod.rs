@@ -2,6 +2,7 @@
 //! endpoints, platform certificates and encrypted notifications.
 
 mod bill;
+mod h5;
 mod transfer;
 mod v2;
 
@@ -315,6 +316,7 @@ impl WechatSim {
             "/pay/micropay" => return Some("wechat.micropay"),
             "/pay/orderquery" => return Some("wechat.orderquery"),
             "/secapi/pay/reverse" => return Some("wechat.reverse"),
+            h5::H5_PATH => return Some("wechat.h5"),
             _ if !p.starts_with("/v3/") => return None,
             _ => {}
         }
@@ -345,6 +347,9 @@ impl WechatSim {
 
     /// HTTP 500 `SYSTEM_ERROR`: the fault injector's business error.
     pub(crate) fn system_error(&self, req: &MockRequest) -> MockResponse {
+        if req.path == h5::H5_PATH {
+            return h5::busy();
+        }
         if !req.path.starts_with("/v3/") {
             return v2::return_fail("系统繁忙，请稍后再试");
         }
@@ -371,6 +376,9 @@ impl WechatSim {
 
     /// Verify, route and sign one APIv3 request.
     pub(crate) fn handle(&self, shared: &Shared, req: &MockRequest) -> MockResponse {
+        if req.path == h5::H5_PATH {
+            return self.h5_page(shared, req);
+        }
         if !req.path.starts_with("/v3/") {
             return self.handle_v2(shared, req);
         }
@@ -777,10 +785,7 @@ impl WechatSim {
             let prepay_id = format!("wx{}{}", compact(now), random_alnum(20).to_ascii_lowercase());
             let prepay = match trade_type {
                 "NATIVE" => json!({"code_url": format!("weixin://wxpay/bizpayurl?pr={}", random_alnum(7))}),
-                "MWEB" => json!({"h5_url": format!(
-                    "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay_id}&package={}",
-                    crate::keys::random_digits(10)
-                )}),
+                "MWEB" => json!({"h5_url": self.h5_url(&prepay_id, &crate::keys::random_digits(10))}),
                 _ => json!({"prepay_id": prepay_id}),
             };
             let d = now.to_offset(CHINA_OFFSET);
