@@ -256,6 +256,11 @@ impl WechatSetup {
         })
     }
 
+    /// The APIv3 key, ready for AES-GCM (what a client's config takes).
+    pub(crate) fn apiv3_secret(&self) -> &SecretKey32 {
+        &self.apiv3
+    }
+
     /// The merchant id (`mchid`).
     #[must_use]
     pub fn mchid(&self) -> &str {

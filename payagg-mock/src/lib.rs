@@ -40,8 +40,13 @@
 //!
 //! // Fresh keys, loopback, notification retries 1000x faster than real time.
 //! let server = MockServer::start(MockConfig::generate()?.with_time_scale(1000)).await?;
-//! let wx = server.wechat(); // mchid, keys, serials, APIv3 key for the client's config
+//! let wx = server.wechat(); // mchid, keys, serials, APIv3 key
 //! println!("{} {}", server.base_url(), wx.mchid());
+//! // Ready client configs (also `alipay_config(AlipayKeyMode::…)`, `unionpay_config()`,
+//! // `wechat_micropay_config()`), and a sleeper that moves the simulator clock.
+//! let client = payagg_wechat::WechatPayClient::new(
+//!     server.wechat_config().notify_url("http://127.0.0.1:9/notify").build()?,
+//! )?;
 //! // ... the client creates order "A1" ...
 //! server.pay(Channel::Wechat, "A1", Some("o-payer-openid"))?; // sends TRANSACTION.SUCCESS
 //! // With a chosen card: the query, notification and bill report bank_type CMB_DEBIT.
@@ -350,6 +355,7 @@
 #![warn(missing_debug_implementations)]
 
 mod alipay;
+mod clients;
 mod config;
 mod error;
 mod fault;
@@ -363,6 +369,7 @@ mod wallet;
 mod wechat;
 
 pub use alipay::AlipaySetup;
+pub use clients::{AlipayKeyMode, MockSleeper};
 pub use config::{MockConfig, WechatSetup, WechatSigner};
 pub use error::{MockError, MockErrorKind};
 pub use fault::{FaultKind, FaultRule, FaultScope, Faults};

@@ -383,6 +383,10 @@ impl MockServer {
         &self.shared
     }
 
+    pub(crate) fn shared_arc(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
     pub(crate) fn alipay_sim(&self) -> &crate::alipay::AlipaySim {
         &self.shared.alipay
     }

@@ -9,9 +9,9 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use payagg::clock::{CHINA_OFFSET, Clock};
-use payagg::crypto::SecretKey32;
+
 use payagg::statement::{StatementKind, StatementRequest};
-use payagg::wechat::{Config, WechatPayClient};
+use payagg::wechat::WechatPayClient;
 use payagg::{
     Channel, Gateway, MerchantOrderNo, MerchantRefundNo, Money, PayRequest, RefundRequest, Scene,
 };
@@ -344,16 +344,9 @@ async fn mock_bill_with_fee_rate(
 /// On the simulator: two WeChat payments (10.00 and 260.00) and a 30.00 partial refund,
 /// then the clock moved 34 hours on so the day's bills exist; returns the client and day.
 async fn wechat_day(server: &MockServer) -> (WechatPayClient, time::Date) {
-    let wx = server.wechat();
-    let cfg = Config::builder()
-        .mchid(wx.mchid())
-        .appid(wx.appid())
-        .private_key_pem(secrecy::ExposeSecret::expose_secret(wx.merchant_key_pem()).to_owned())
-        .merchant_certificate_pem(wx.merchant_cert_pem())
-        .apiv3_key(SecretKey32::from_secret(wx.apiv3_key()).unwrap())
-        .base_url(server.base_url())
+    let cfg = server
+        .wechat_config()
         .notify_url("http://127.0.0.1:9/notify")
-        .platform_certificates(true)
         .build()
         .unwrap();
     let clock: Arc<dyn Clock> = server.clock();
@@ -1206,14 +1199,9 @@ fn books_of(orders: &[payagg_mock::Order]) -> String {
 }
 
 fn alipay_client(server: &MockServer) -> payagg::alipay::AlipayClient {
-    let a = server.alipay();
-    let config = payagg::alipay::Config::builder()
-        .app_id(a.app_id())
-        .app_private_key(secrecy::ExposeSecret::expose_secret(a.app_private_key_pem()).to_owned())
-        .gateway_url(server.alipay_gateway_url())
+    let config = server
+        .alipay_config(payagg::mock::AlipayKeyMode::PublicKey)
         .notify_url("http://127.0.0.1:9/notify")
-        .seller_id(a.seller_id())
-        .alipay_public_key(a.alipay_public_key_pem())
         .build()
         .unwrap();
     let clock: Arc<dyn Clock> = server.clock();
@@ -1223,15 +1211,8 @@ fn alipay_client(server: &MockServer) -> payagg::alipay::AlipayClient {
 }
 
 fn unionpay_client(server: &MockServer) -> payagg::unionpay::UnionPayClient {
-    let up = server.unionpay();
-    let config = payagg::unionpay::Config::builder()
-        .mer_id(up.mer_id())
-        .environment(payagg::unionpay::Environment::Test)
-        .signing_pfx(up.pfx().to_vec(), up.pfx_password().clone())
-        .middle_cert_pem(up.middle_cert_pem())
-        .root_cert_pem(up.root_cert_pem())
-        .base_url(server.base_url())
-        .file_base_url(server.base_url())
+    let config = server
+        .unionpay_config()
         .front_url("http://127.0.0.1:9/front")
         .back_url("http://127.0.0.1:9/notify")
         .build()

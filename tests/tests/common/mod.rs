@@ -5,13 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use payagg::clock::{Clock, ManualClock};
-use payagg::crypto::SecretKey32;
-use payagg::mock::{Delivery, MockConfig, MockServer};
+use payagg::clock::Clock;
+use payagg::mock::{AlipayKeyMode, Delivery, MockConfig, MockServer};
 use payagg::transport::{HttpTransport, ReqwestTransport, RetryPolicy, Timeouts};
 use payagg::{CallbackRequest, Error};
-use secrecy::ExposeSecret;
 
 /// Where the clients send notifications: nothing listens, the simulator records each attempt.
 pub const NOTIFY: &str = "http://127.0.0.1:9/contract/notify";
@@ -39,56 +36,15 @@ pub fn retries() -> RetryPolicy {
     r
 }
 
-/// Every wait of a client's poll loop moves the simulator clock instead of sleeping.
-#[derive(Debug, Clone)]
-pub struct ClockSleeper(pub Arc<ManualClock>);
-
-impl ClockSleeper {
-    fn step(&self, d: Duration) {
-        self.0
-            .advance(time::Duration::try_from(d).unwrap_or(time::Duration::ZERO));
-    }
-}
-
-#[async_trait]
-impl payagg::wechat::micropay::Sleeper for ClockSleeper {
-    async fn sleep(&self, d: Duration) {
-        self.step(d);
-        tokio::task::yield_now().await;
-    }
-}
-
-#[async_trait]
-impl payagg::alipay::Sleeper for ClockSleeper {
-    async fn sleep(&self, d: Duration) {
-        self.step(d);
-        tokio::task::yield_now().await;
-    }
-}
-
-#[async_trait]
-impl payagg::unionpay::Sleeper for ClockSleeper {
-    async fn sleep(&self, d: Duration) {
-        self.step(d);
-        tokio::task::yield_now().await;
-    }
-}
-
 // ----- WeChat Pay -----
 
-/// The WeChat client (APIv3 with platform certificates, and the APIv2 payment-code client
+/// The WeChat client (APIv3 trusting both the platform certificates and the WeChat Pay public
+/// key, as `MockServer::wechat_config` sets it up, and the APIv2 payment-code client
 /// whose sleeper advances the simulator clock).
 pub fn wechat(server: &Arc<MockServer>) -> payagg::wechat::WechatPayClient {
-    use payagg::wechat::micropay::{MicropayClient, MicropayConfig};
-    let wx = server.wechat();
-    let config = payagg::wechat::Config::builder()
-        .mchid(wx.mchid())
-        .appid(wx.appid())
-        .private_key_pem(wx.merchant_key_pem().expose_secret().to_owned())
-        .merchant_certificate_pem(wx.merchant_cert_pem())
-        .apiv3_key(SecretKey32::from_secret(wx.apiv3_key()).unwrap())
-        .platform_certificates(true)
-        .base_url(server.base_url())
+    use payagg::wechat::micropay::MicropayClient;
+    let config = server
+        .wechat_config()
         .notify_url(NOTIFY)
         .transfer_notify_url(NOTIFY)
         .transfer_scene_id("1000")
@@ -100,13 +56,12 @@ pub fn wechat(server: &Arc<MockServer>) -> payagg::wechat::WechatPayClient {
         .unwrap();
     let transport: Arc<dyn HttpTransport> = Arc::new(ReqwestTransport::new(timeouts()).unwrap());
     let micropay = MicropayClient::new(
-        MicropayConfig::new(wx.appid(), wx.mchid(), wx.apiv2_key().clone())
-            .base_url(server.base_url()),
+        server.wechat_micropay_config(),
         transport.clone(),
         transport,
     )
     .unwrap()
-    .with_sleeper(Arc::new(ClockSleeper(server.clock())));
+    .with_sleeper(Arc::new(server.sleeper()));
     let clock: Arc<dyn Clock> = server.clock();
     payagg::wechat::WechatPayClient::new(config)
         .unwrap()
@@ -118,24 +73,20 @@ pub fn wechat(server: &Arc<MockServer>) -> payagg::wechat::WechatPayClient {
 
 /// The Alipay client in public-key mode (`cert = false`) or certificate mode.
 pub fn alipay(server: &Arc<MockServer>, cert: bool) -> payagg::alipay::AlipayClient {
-    let a = server.alipay();
-    let mut b = payagg::alipay::Config::builder()
-        .app_id(a.app_id())
-        .app_private_key(a.app_private_key_pem().expose_secret().to_owned())
-        .gateway_url(server.alipay_gateway_url())
-        .notify_url(NOTIFY)
-        .seller_id(a.seller_id())
-        .timeouts(timeouts());
-    b = if cert {
-        b.certificates(a.app_cert_pem(), a.alipay_cert_pem(), a.root_cert_pem())
+    let mode = if cert {
+        AlipayKeyMode::Certificate
     } else {
-        b.alipay_public_key(a.alipay_public_key_pem())
+        AlipayKeyMode::PublicKey
     };
+    let b = server
+        .alipay_config(mode)
+        .notify_url(NOTIFY)
+        .timeouts(timeouts());
     let clock: Arc<dyn Clock> = server.clock();
     payagg::alipay::AlipayClient::new(b.build().unwrap())
         .unwrap()
         .with_clock(clock)
-        .with_sleeper(Arc::new(ClockSleeper(server.clock())))
+        .with_sleeper(Arc::new(server.sleeper()))
 }
 
 // ----- UnionPay -----
@@ -143,15 +94,8 @@ pub fn alipay(server: &Arc<MockServer>, cert: bool) -> payagg::alipay::AlipayCli
 /// The UnionPay client signing with the PFX the simulator issued, trusting its middle and
 /// root certificates.
 pub fn unionpay(server: &Arc<MockServer>) -> payagg::unionpay::UnionPayClient {
-    let up = server.unionpay();
-    let config = payagg::unionpay::Config::builder()
-        .mer_id(up.mer_id())
-        .environment(payagg::unionpay::Environment::Test)
-        .signing_pfx(up.pfx().to_vec(), up.pfx_password().clone())
-        .middle_cert_pem(up.middle_cert_pem())
-        .root_cert_pem(up.root_cert_pem())
-        .base_url(server.base_url())
-        .file_base_url(server.base_url())
+    let config = server
+        .unionpay_config()
         .front_url("http://127.0.0.1:9/contract/front")
         .back_url(NOTIFY)
         .timeouts(timeouts())
