@@ -1,7 +1,8 @@
 //! Alipay (certificate mode): a QR code (precreate) scanned, PC page pay and WAP pay through
 //! the cashier with the return URL verified, App pay from the order string, payment codes
-//! with every outcome the simulator scripts; each paid trade proven by its notification (or,
-//! for the password case, the signed query); a query, a partial refund, the day's bill ZIP.
+//! with every outcome the simulator scripts; each paid trade proven by its notification (the
+//! password case's sent once the payer confirms); a query, a partial refund, the day's bill
+//! ZIP.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -430,20 +431,15 @@ async fn payment_codes(
                         &label,
                         format!("{no} {amount}: {what}: {} (signed answer)", t.raw_status),
                     )?;
-                    // The password case: the simulator sends no notification once the payer
-                    // confirms, so the verified query answer is the proof.
-                    let proof = if auth.starts_with("2811") {
-                        Proof::SignedAnswer
-                    } else {
-                        ali.notification(out, &order, amount).await?;
-                        Proof::Notification
-                    };
+                    // Every paid code is notified, the password case too: once the payer
+                    // confirms, Alipay sends trade_status_sync to the call's notify_url.
+                    ali.notification(out, &order, amount).await?;
                     ledger.paid(Payment {
                         scene: SceneKind::PaymentCode,
                         what: "alipay.trade.pay",
                         order: no.to_owned(),
                         amount,
-                        proof,
+                        proof: Proof::Notification,
                         return_verified: false,
                     });
                 }

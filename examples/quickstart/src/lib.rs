@@ -7,10 +7,11 @@
 //! [`run`] starts the embedded gateway simulator (`payagg-mock`) on loopback and runs a
 //! complete story through the real channel clients, configured only with the simulator's base
 //! URL and the keys it hands out. One payment per channel and scene family, each proven paid
-//! by its verified notification cross-checked against the order (two payment codes by the
-//! signed answer instead, where no notification exists; see [`Proof`]):
+//! by its verified notification cross-checked against the order (the WeChat payment code by
+//! the signed answer instead: APIv2 sends no notification; see [`Proof`]):
 //!
-//! - **WeChat Pay**: Native (the QR code scanned), JSAPI, App and H5 paid, each
+//! - **WeChat Pay**: Native (the QR code scanned), JSAPI, App and H5 (the `h5_url` followed
+//!   like a browser to the simulator's page, paid there, sent back to `redirect_url`) paid, each
 //!   `TRANSACTION.SUCCESS` verified, decrypted and matched (order, amount, appid, mchid); a
 //!   query; a partial refund and its `REFUND.SUCCESS`; a refund above the remainder refused; a
 //!   payment code behind a password prompt (APIv2 has no notification: the signed orderquery
@@ -19,11 +20,12 @@
 //!   (the auto-submitting form) and WAP pay (the GET URL) followed to the cashier, paid, the
 //!   return URL's signed parameters verified; App pay (the order string sent to the gateway
 //!   as the Alipay app sends it); payment codes with each scripted outcome (paid at once;
-//!   password then paid; no password, cancelled; cancel retried; code expired; balance too
+//!   password then paid, notified once confirmed; no password, cancelled; cancel retried; code expired; balance too
 //!   low; `SYSTEM_ERROR` yet paid); a query, a partial refund and its notification; the day's
 //!   bill ZIP.
 //! - **UnionPay**: B2C front consume (the auto-posting form, the card cashier, the signed
-//!   frontUrl post verified), app consume (`tn`), B2B corporate online banking (submitted at
+//!   frontUrl post verified), app consume (the `tn` paid by card as the UnionPay app control
+//!   does), B2B corporate online banking (submitted at
 //!   the bank, approved); each backUrl notification verified; a query, a partial refund and
 //!   its notification; the ZM reconciliation file.
 //!
@@ -88,7 +90,9 @@ pub async fn run(out: &mut dyn Write) -> Result<Summary, BoxError> {
     let browser = payer::Browser::new()?;
 
     let mut summary = Summary::default();
-    summary.channels.push(wechat::story(out, &server).await?);
+    summary
+        .channels
+        .push(wechat::story(out, &server, &browser).await?);
     summary
         .channels
         .push(alipay::story(out, &server, &browser).await?);

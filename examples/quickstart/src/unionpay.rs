@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use payagg::clock::CHINA_OFFSET;
 use payagg::ids::MerchantId;
-use payagg::mock::MockServer;
+use payagg::mock::{MockServer, PayAs, Wallet};
 use payagg::{
     CallbackEvent, Channel, ExpectedOrder, Gateway, MerchantOrderNo, MerchantRefundNo, Money,
     PayAction, PayRequest, QueryRequest, RefundRequest, Scene, SceneKind, StatementKind,
@@ -119,18 +119,27 @@ pub(crate) async fn story(
         return_verified: true,
     });
 
-    // App consume: the tn goes to the UnionPay app SDK, where the payer pays.
+    // App consume: the tn goes to the UnionPay app control, where the payer pays it with a
+    // credit card.
     let order = MerchantOrderNo::new("QSUPAPP001")?;
     let amount = Money::cny(8_800);
     let req = PayRequest::new(order.clone(), amount, "Quickstart lamp", Scene::App)?;
     let PayAction::AppTransactionNumber(tn) = gw.pay(&req).await?.action else {
         return Err("the app consume did not answer a tn".into());
     };
-    server.pay(Channel::Unionpay, order.as_str(), None)?;
+    let paid = server.unionpay_pay_tn(&tn, &PayAs::wallet(Wallet::credit("CMB")))?;
+    if paid.out_trade_no != order.as_str() {
+        return Err(format!("tn {tn} paid {}, not {order}", paid.out_trade_no).into());
+    }
     step(
         out,
         &format!("App {order}"),
-        format!("{amount}: appTransReq.do answered tn {tn}; paid in the app"),
+        format!("{amount}: appTransReq.do answered tn {tn}"),
+    )?;
+    step(
+        out,
+        "  app control",
+        format!("tn {tn} paid with a {} card", paid.wallet),
     )?;
     notification(out, server, gw, &order, amount).await?;
     ledger.paid(Payment {

@@ -15,14 +15,66 @@ use payagg::{
 };
 
 use crate::BoxError;
-use crate::payer::{callback, delivery, payment_notification, step};
+use crate::clients::RETURN_URL;
+use crate::payer::{Browser, callback, delivery, encode, payment_notification, step};
 use crate::summary::{ChannelSummary, Ledger, Payment, Proof, summarize};
 
 const PAYER: &str = "oQuickstartPayer";
 
+/// The payer's browser follows `h5_url` with the merchant's `redirect_url` appended, as an
+/// H5 page does: the simulator's copy of WeChat's page shows the order; the payer pays with
+/// a debit card and is sent back to the merchant.
+async fn pay_h5(
+    out: &mut dyn Write,
+    server: &MockServer,
+    browser: &Browser,
+    h5_url: &str,
+    order: &MerchantOrderNo,
+    amount: Money,
+) -> Result<(), BoxError> {
+    let back = encode(&[("redirect_url".to_owned(), RETURN_URL.to_owned())]);
+    let page = browser.get(&format!("{h5_url}&{back}")).await?;
+    if page.element("out_trade_no").as_deref() != Some(order.as_str())
+        || page.element("amount") != Some(amount.to_major_string())
+    {
+        return Err(format!("the H5 page does not show {order} {amount}").into());
+    }
+    let mut pay = page
+        .form(&server.base_url(), |a| {
+            a.contains("/cgi-bin/mmpayweb-bin/checkmweb?")
+        })
+        .ok_or("the H5 page has no payment form")?;
+    for (k, v) in &mut pay.fields {
+        if k == "payer" {
+            PAYER.clone_into(v);
+        }
+    }
+    // The select and the button the payer clicks, as the browser submits them.
+    pay.fields
+        .push(("wallet".to_owned(), "CMB_DEBIT".to_owned()));
+    pay.fields.push(("action".to_owned(), "pay".to_owned()));
+    let after = browser.submit(&pay).await?;
+    match after.location.as_deref() {
+        Some(RETURN_URL) if after.status == 303 => step(
+            out,
+            "  H5 page",
+            format!(
+                "h5_url followed: shows the order; paid with CMB_DEBIT as {PAYER}; HTTP {} back to redirect_url",
+                after.status
+            ),
+        ),
+        other => Err(format!(
+            "the H5 page did not send the browser back to redirect_url: HTTP {} {other:?}",
+            after.status
+        )
+        .into()),
+    }
+}
+
 pub(crate) async fn story(
     out: &mut dyn Write,
     server: &Arc<MockServer>,
+    browser: &Browser,
 ) -> Result<ChannelSummary, BoxError> {
     writeln!(out, "WeChat Pay (APIv3; payment code on APIv2)")?;
     let wechat = crate::clients::wechat(server)?;
@@ -58,6 +110,16 @@ pub(crate) async fn story(
         let req = PayRequest::new(order.clone(), amount, "Quickstart tea", scene)?;
         let resp = gw.pay(&req).await?;
         let (created, paid) = match &resp.action {
+            PayAction::Redirect { url } => {
+                // H5: the payer's browser opens h5_url.
+                step(
+                    out,
+                    &format!("{what} {no}"),
+                    format!("{amount}: h5_url {}…", url.get(..48).unwrap_or(url)),
+                )?;
+                pay_h5(out, server, browser, url, &order, amount).await?;
+                (String::new(), "paid on the H5 page")
+            }
             PayAction::ShowQrCode { code_url } => {
                 // The payer scans the code in WeChat and pays.
                 server.scan(code_url, Some(PAYER))?;
@@ -83,16 +145,11 @@ pub(crate) async fn story(
                     "paid in the app",
                 )
             }
-            PayAction::Redirect { url } => {
-                server.pay(Channel::Wechat, no, Some(PAYER))?;
-                (
-                    format!("h5_url {}…", url.get(..48).unwrap_or(url)),
-                    "paid in WeChat",
-                )
-            }
             other => return Err(format!("unexpected action {other:?}").into()),
         };
-        step(out, &format!("{what} {no}"), format!("{amount}: {created}"))?;
+        if !created.is_empty() {
+            step(out, &format!("{what} {no}"), format!("{amount}: {created}"))?;
+        }
         let expected = ExpectedOrder::new(order, amount)
             .app_id(AppId::new(wx.appid())?)
             .merchant_id(MerchantId::new(wx.mchid())?);

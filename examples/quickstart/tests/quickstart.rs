@@ -39,8 +39,9 @@ async fn every_scene_family_is_paid_verified_and_in_the_statement() {
     );
     use Proof::{Notification as N, SignedAnswer as S};
 
-    // WeChat Pay: Native, JSAPI, App, H5 proven by their notifications; the payment code by
-    // the signed orderquery (APIv2 micropay sends none). 5.00 refunded from Native.
+    // WeChat Pay: Native, JSAPI, App, H5 (paid on the page h5_url leads to) proven by their
+    // notifications; the payment code by the signed orderquery (APIv2 micropay sends none).
+    // 5.00 refunded from Native.
     let wx = summary.channel(Channel::Wechat).unwrap();
     assert_eq!(
         wx.scenes_paid(),
@@ -68,8 +69,8 @@ async fn every_scene_family_is_paid_verified_and_in_the_statement() {
 
     // Alipay: precreate, page pay and WAP pay (both with the return URL verified), App pay,
     // and the payment codes that went through: at once (2866…), after the password (2811…,
-    // signed query: the simulator sends no notification there), SYSTEM_ERROR yet paid
-    // (2816…). 10.00 refunded from the QR trade.
+    // notified once the payer confirms), SYSTEM_ERROR yet paid (2816…), each proven by its
+    // notification. 10.00 refunded from the QR trade.
     let ali = summary.channel(Channel::Alipay).unwrap();
     assert_eq!(
         ali.scenes_paid(),
@@ -89,7 +90,7 @@ async fn every_scene_family_is_paid_verified_and_in_the_statement() {
             (o("QSALIWAP001"), 2550, N, true),
             (o("QSALIAPP001"), 1200, N, false),
             (o("QSALICODE1"), 990, N, false),
-            (o("QSALICODE2"), 1990, S, false),
+            (o("QSALICODE2"), 1990, N, false),
             (o("QSALICODE7"), 6990, N, false),
         ]
     );
@@ -132,7 +133,8 @@ async fn every_scene_family_is_paid_verified_and_in_the_statement() {
     assert_eq!(ali.refunded, Money::cny(1000));
     assert_eq!(statement(ali), (8, 7, 1, o("282.68")));
 
-    // UnionPay: B2C front consume (frontUrl verified), app consume (tn), B2B; 20.00 refunded.
+    // UnionPay: B2C front consume (frontUrl verified), app consume (its tn paid by card as the
+    // UnionPay app control does), B2B; 20.00 refunded.
     let up = summary.channel(Channel::Unionpay).unwrap();
     assert_eq!(
         up.scenes_paid(),
@@ -172,8 +174,9 @@ async fn every_scene_family_is_paid_verified_and_in_the_statement() {
         assert!(text.contains(&c.net.to_string()), "{text}");
     }
 
-    // The printed story shows each proof: 4 WeChat payment notifications, 6 Alipay ones,
-    // 2 Alipay return URLs, 1 UnionPay frontUrl and 3 UnionPay backUrl payments.
+    // The printed story shows each proof: 4 WeChat payment notifications, 7 Alipay ones
+    // (the 2811 password code's among them), 2 Alipay return URLs, 1 UnionPay frontUrl and 3
+    // UnionPay backUrl payments.
     let count = |needle: &str| text.matches(needle).count();
     assert_eq!(
         count("TRANSACTION.SUCCESS verified, decrypted"),
@@ -182,7 +185,7 @@ async fn every_scene_family_is_paid_verified_and_in_the_statement() {
     );
     assert_eq!(
         count("trade_status_sync TRADE_SUCCESS verified"),
-        6,
+        7,
         "{text}"
     );
     assert_eq!(count(".pay.return verified"), 2, "{text}");
@@ -190,6 +193,33 @@ async fn every_scene_family_is_paid_verified_and_in_the_statement() {
     assert_eq!(
         count("backUrl          verified (signPubKeyCert"),
         3,
+        "{text}"
+    );
+    // The payer's side of three of them: the WeChat h5_url followed like a browser (the page
+    // shows the order, the payer pays with a card, the browser goes back to redirect_url)
+    // and notified; the UnionPay app order paid by its tn with a credit card; the Alipay
+    // 2811 code notified after the password.
+    assert_eq!(
+        count(
+            "h5_url followed: shows the order; paid with CMB_DEBIT as oQuickstartPayer; HTTP 303 back to redirect_url"
+        ),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        count("paid on the H5 page: TRANSACTION.SUCCESS verified"),
+        1,
+        "{text}"
+    );
+    assert_eq!(count("paid with a CMB_CREDIT card"), 1, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("code 2811…") && l.contains("QSALICODE2"))
+        .expect("the 2811 line");
+    assert!(
+        lines[at + 1].contains("notification")
+            && lines[at + 1].contains("trade_status_sync TRADE_SUCCESS verified"),
         "{text}"
     );
     let total = summary.total_net().unwrap();
