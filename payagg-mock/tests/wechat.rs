@@ -828,6 +828,19 @@ async fn h5_url_is_a_page_a_browser_can_pay_on() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // The payer page links each open H5 order's page.
+    let payer_page = browser
+        .get(format!("{}/", server.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for u in h5.values() {
+        let href = format!("href=\"{}\"", u.replace('&', "&amp;"));
+        assert!(payer_page.contains(&href), "{payer_page}");
+    }
 
     // 1. With redirect_url: pay with a credit card as a chosen payer, sent back to it.
     let back = "https://merchant.example/h5/return?order=H5PAY0001&x=1";
