@@ -908,18 +908,7 @@ impl AlipayClient {
         match self.query_refund_inner(&q).await {
             Ok(mut found) if found.status == payagg_core::RefundStatus::Success => {
                 found.raw_status = format!("{raw}; {}", found.raw_status);
-                if found.merchant_order_no.is_none() {
-                    found.merchant_order_no = r
-                        .out_trade_no
-                        .as_deref()
-                        .and_then(|o| MerchantOrderNo::new(o).ok());
-                }
-                if found.channel_trade_no.is_none() {
-                    found.channel_trade_no = r
-                        .trade_no
-                        .as_deref()
-                        .and_then(|n| ChannelTradeNo::new(n).ok());
-                }
+                fill_trade_refs(&mut found, r.out_trade_no.as_deref(), r.trade_no.as_deref());
                 found
             }
             other => {
@@ -1267,18 +1256,7 @@ impl AlipayClient {
         n: &wire::TradeNotification,
     ) -> Result<Refund> {
         let mut r = self.query_refund_inner(q).await?;
-        if r.channel_trade_no.is_none() {
-            r.channel_trade_no = n
-                .trade_no
-                .as_deref()
-                .and_then(|t| ChannelTradeNo::new(t).ok());
-        }
-        if r.merchant_order_no.is_none() {
-            r.merchant_order_no = n
-                .out_trade_no
-                .as_deref()
-                .and_then(|o| MerchantOrderNo::new(o).ok());
-        }
+        fill_trade_refs(&mut r, n.out_trade_no.as_deref(), n.trade_no.as_deref());
         if r.status == payagg_core::RefundStatus::Success && r.succeeded_at.is_none() {
             r.succeeded_at = n.gmt_refund.as_deref().and_then(parse_beijing);
         }
@@ -1582,5 +1560,16 @@ impl Gateway for AlipayClient {
         self.download_inner(req)
             .instrument(operation_span(CHANNEL, Operation::DownloadStatement, None))
             .await
+    }
+}
+
+/// Fills a refund's order references the refund query left empty from another answer of
+/// the same trade (the refund response or the notification).
+fn fill_trade_refs(r: &mut Refund, out_trade_no: Option<&str>, trade_no: Option<&str>) {
+    if r.merchant_order_no.is_none() {
+        r.merchant_order_no = out_trade_no.and_then(|o| MerchantOrderNo::new(o).ok());
+    }
+    if r.channel_trade_no.is_none() {
+        r.channel_trade_no = trade_no.and_then(|t| ChannelTradeNo::new(t).ok());
     }
 }
